@@ -1,0 +1,281 @@
+"""The `dudao` command line (Typer + Rich). Each command parses, calls a service, renders."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="督导 dudao：义务教育均衡与质量督导系统 / compulsory-education supervision", no_args_is_help=True)
+standards_app = typer.Typer(help="标准（政策规则数据）/ standards as data", no_args_is_help=True)
+synth_app = typer.Typer(help="合成数据 / synthetic data", no_args_is_help=True)
+app.add_typer(standards_app, name="standards")
+app.add_typer(synth_app, name="synth")
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dudao.web.settings")
+    import django
+
+    django.setup()
+
+
+def friendly(func: F) -> F:
+    """Turns the product's known errors into a message in Chinese and English, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dudao.orgunits.errors import CodeError
+        from dudao.settings import InsecureSettingsError
+        from dudao.standards.formula import FormulaError
+        from dudao.standards.model import StandardsError
+
+        try:
+            return func(*args, **kwargs)
+        except (StandardsError, CodeError, FormulaError, InsecureSettingsError, FileNotFoundError) as exc:
+            err_console.print(f"[bold red]错误 / error:[/] {exc}")
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):  # settings read from the environment
+                err_console.print(f"[bold red]配置错误 / settings error:[/] {exc}")
+                raise typer.Exit(2) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _actor(user: str | None) -> str:
+    if user:
+        return user
+    from dudao.settings import load_settings
+
+    configured = load_settings().default_actor
+    try:
+        return f"{configured}:{getpass.getuser()}"
+    except OSError:
+        return configured
+
+
+@app.command()
+@friendly
+def init(
+    divisions: Annotated[str, typer.Option(help="载入哪些行政区划：all 或省级代码前缀（如 21）/ 'all' or a code prefix")] = "all",
+) -> None:
+    """创建或迁移数据库，并载入行政区划 / create or migrate the database and load the divisions."""
+    _django()
+    from django.core.management import call_command
+
+    from dudao.orgunits.services import load_divisions
+
+    call_command("migrate", interactive=False, verbosity=0)
+    created = load_divisions("" if divisions == "all" else divisions)
+    console.print(f"数据库已就绪；新增行政区划 {created} 个 / database ready; {created} new org units")
+
+
+@app.command()
+@friendly
+def template(
+    out: Annotated[Path, typer.Option("--out", help="输出文件 .xlsx 或 .csv / output file")],
+    year: Annotated[int | None, typer.Option(help="学年（起始年份）/ school year")] = None,
+) -> None:
+    """生成数据填报模板 / write the data template generated from the element dictionary."""
+    _django()
+    from dudao.schools.services import write_template
+
+    path = write_template(out, year)
+    console.print(f"已生成模板 / template written: {path}")
+
+
+@app.command(name="import")
+@friendly
+def import_(
+    file: Annotated[Path, typer.Argument(help="要导入的 .xlsx 或 .csv 文件 / file to import")],
+    year: Annotated[int, typer.Option(help="学年（起始年份，2024 即 2024–2025 学年）/ school year")],
+    user: Annotated[str | None, typer.Option(help="记录的操作人 / actor to record")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table 或 json")] = "table",
+    max_rows: Annotated[int, typer.Option(help="表格最多显示的问题条数 / issues shown in the table")] = 200,
+) -> None:
+    """导入学校数据：先全部检查，有任何错误则不导入 / import school data; any error refuses the whole file."""
+    if not file.exists():
+        raise FileNotFoundError(f"找不到文件 / file not found: {file}")
+    _django()
+    from dudao.schools.services import import_file
+
+    report = import_file(file, year, _actor(user))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        _print_issues(report.errors, "错误 / errors", "red", max_rows)
+        _print_issues(report.warnings, "提示 / warnings", "yellow", max_rows)
+        if report.accepted:
+            c = report.counts
+            console.print(
+                f"[green]已导入[/] {file.name}：学校 {c['schools']} 所，学段 {c['sections']} 个，新建记录 {c['created']}，"
+                f"修改数值 {c['changed_values']} 项，未变记录 {c['unchanged_records']}；提示 {len(report.warnings)} 条\n"
+                f"imported: {c['schools']} schools, {c['sections']} sections, {c['created']} new records, "
+                f"{c['changed_values']} values changed, {len(report.warnings)} warnings"
+            )
+        else:
+            err_console.print(f"[bold red]未导入[/]：发现 {len(report.errors)} 处错误，文件中的数据均未写入。"
+                              f" / refused: {len(report.errors)} errors; nothing was stored.")
+    if not report.accepted:
+        raise typer.Exit(1)
+
+
+def _print_issues(issues: list[Any], title: str, colour: str, max_rows: int) -> None:
+    if not issues:
+        return
+    table = Table(title=f"{title}（{len(issues)}）", show_lines=False, title_style=f"bold {colour}")
+    for col in ("位置 / location", "代码", "说明", "message"):
+        table.add_column(col, overflow="fold")
+    for issue in issues[:max_rows]:
+        table.add_row(issue.location_zh(), issue.code, issue.message_zh, issue.message_en)
+    console.print(table)
+    if len(issues) > max_rows:
+        console.print(f"……另有 {len(issues) - max_rows} 条未显示（用 --format json 查看全部）/ {len(issues) - max_rows} more")
+
+
+@app.command()
+@friendly
+def export(
+    year: Annotated[int, typer.Option(help="学年 / school year")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件 .xlsx 或 .csv / output file")],
+    county: Annotated[list[str] | None, typer.Option(help="只导出这些县（可重复）/ only these counties")] = None,
+) -> None:
+    """按模板格式导出数据（可再导入）/ export data in the template's form (re-importable)."""
+    _django()
+    from dudao.schools.services import export_year
+
+    path = export_year(year, out, county or None)
+    console.print(f"已导出 / exported: {path}")
+
+
+@app.command()
+@friendly
+def summary(year: Annotated[int | None, typer.Option(help="学年；默认最新 / default: latest")] = None) -> None:
+    """按地市汇总学校、学生、教师数 / schools, students and teachers by prefecture."""
+    _django()
+    from dudao.schools.services import latest_year
+    from dudao.schools.services import summary as summarise
+
+    year = year or latest_year()
+    if year is None:
+        console.print("还没有数据；请先导入 / no data yet")
+        raise typer.Exit(1)
+    table = Table(title=f"{year}–{year + 1} 学年数据概况 / summary")
+    for col in ("代码", "地区", "学校", "学段", "在校生", "专任教师"):
+        table.add_column(col, justify="right" if col not in ("地区",) else "left")
+    totals = [0, 0, 0, 0]
+    for r in summarise(year):
+        table.add_row(r["code"], r["name"], f"{r['schools']:,}", f"{r['sections']:,}", f"{r['students']:,}", f"{r['teachers']:,}")
+        for i, k in enumerate(("schools", "sections", "students", "teachers")):
+            totals[i] += r[k]
+    table.add_row("", "合计", *[f"{t:,}" for t in totals], style="bold")
+    console.print(table)
+
+
+@standards_app.command("list")
+@friendly
+def standards_list() -> None:
+    """列出可用的标准 / list the standards."""
+    from dudao.standards.model import available_standards, load_standard
+
+    for sid in available_standards():
+        std = load_standard(sid)
+        console.print(f"{std.id}  {std.version}  {std.name_zh}（{std.source}）")
+
+
+@standards_app.command("show")
+@friendly
+def standards_show(
+    standard_id: Annotated[str, typer.Argument(help="标准代码，如 youzhi2017、jiben2012 或 elements")],
+    province: Annotated[str, typer.Option(help="叠加省级覆盖（省级代码前两位，如 13）/ province overlay")] = "",
+) -> None:
+    """以表格显示标准的全部规则 / print a standard's rules as a table."""
+    from dudao.standards.show import render
+
+    render(console, standard_id, province)
+
+
+@synth_app.command("province")
+@friendly
+def synth_province(
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("var/synth"),
+    province: Annotated[str, typer.Option(help="省级代码前两位 / province (two digits)")] = "21",
+    years: Annotated[str, typer.Option(help="学年，逗号分隔 / school years, comma-separated")] = "2022,2023,2024",
+) -> None:
+    """生成合成省份数据（可导入的 xlsx 与 csv）/ synthetic province as importable files."""
+    from dudao.synth.province import generate_province, write_province
+
+    year_list = tuple(int(y) for y in years.split(","))
+    with console.status("正在生成 / generating…"):
+        data = generate_province(seed, province=province, years=year_list)
+        paths = write_province(data, out)
+    for p in paths:
+        console.print(f"  {p}")
+
+
+@synth_app.command("nation")
+@friendly
+def synth_nation(
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("var/synth"),
+    year: Annotated[int, typer.Option(help="学年 / school year")] = 2024,
+) -> None:
+    """生成全国规模合成数据（Parquet）/ synthetic nation as Parquet."""
+    from dudao.synth.nation import write_nation
+
+    with console.status("正在生成 / generating…"):
+        path = write_nation(seed, out, year=year)
+    console.print(f"  {path}")
+
+
+@app.command()
+@friendly
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="演示数据目录 / demo folder")] = Path("var/demo"),
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 1,
+) -> None:
+    """演示：建库、生成合成辽宁省、逐年导入、打印概况 / demo: synthetic Liaoning, imported and summarised."""
+    from rich.progress import Progress
+
+    init("21")
+    synth_province(seed=seed, out=out, province="21", years="2022,2023,2024")
+    _django()
+    from dudao.schools.services import import_file
+
+    files = sorted(out.glob("province_21_*.xlsx"))
+    with Progress(console=console) as progress:
+        task = progress.add_task("导入 / importing", total=len(files))
+        for f in files:
+            year = int(f.stem.rsplit("_", 1)[1])
+            report = import_file(f, year, _actor("demo"))
+            if not report.accepted:
+                _print_issues(report.errors, "错误 / errors", "red", 20)
+                raise typer.Exit(1)
+            console.print(f"  {f.name}: {report.counts['schools']} 所学校，提示 {len(report.warnings)} 条")
+            progress.advance(task)
+    summary(None)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Organisation hierarchy: province → prefecture → county (→ schools, in dudao.schools)."""

@@ -1,0 +1,1 @@
+"""Schools, sections and annual statistics; templates, import and export."""
