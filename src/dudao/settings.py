@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET_KEY = "dudao-development-only-secret-key-not-for-production"
 
 
-class InsecureSettingsError(ValueError):
+class InsecureSettingsError(Exception):
     """Raised when production settings are unsafe."""
 
 

@@ -1,0 +1,42 @@
+"""The typed settings refuse insecure values outside development."""
+
+from __future__ import annotations
+
+import pytest
+
+from dudao.settings import DEV_SECRET_KEY, DudaoSettings, InsecureSettingsError
+
+GOOD_KEY = "k" * 60
+
+
+def test_development_defaults_are_allowed():
+    s = DudaoSettings(environment="development")
+    assert s.resolved_database_url().startswith("sqlite:///")
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"debug": True, "secret_key": GOOD_KEY, "secure_cookies": True}, "DEBUG"),
+    ({"secret_key": DEV_SECRET_KEY, "secure_cookies": True}, "SECRET_KEY"),
+    ({"secret_key": "short", "secure_cookies": True}, "SECRET_KEY"),
+    ({"secret_key": GOOD_KEY, "secure_cookies": False}, "COOKIES"),
+])
+def test_production_refuses_insecure(kwargs, fragment):
+    with pytest.raises(InsecureSettingsError, match=fragment):
+        DudaoSettings(environment="production", **kwargs)
+
+
+def test_production_accepts_secure(monkeypatch):
+    monkeypatch.setenv("DUDAO_ENVIRONMENT", "production")
+    monkeypatch.setenv("DUDAO_SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("DUDAO_SECURE_COOKIES", "true")
+    monkeypatch.setenv("DUDAO_DATABASE_URL", "postgres://u@h:5432/d")
+    s = DudaoSettings()
+    assert s.environment == "production" and s.resolved_database_url() == "postgres://u@h:5432/d"
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text(encoding="utf-8")
+    for name in DudaoSettings.model_fields:
+        assert f"DUDAO_{name.upper()}" in doc, name
