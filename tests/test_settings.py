@@ -40,3 +40,15 @@ def test_every_setting_is_documented():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text(encoding="utf-8")
     for name in DudaoSettings.model_fields:
         assert f"DUDAO_{name.upper()}" in doc, name
+
+
+def test_every_error_code_is_documented():
+    from pathlib import Path
+
+    from dudao.orgunits.errors import OrgError
+    from dudao.schools.errors import DataError, DataWarning
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    for enum in (DataError, DataWarning, OrgError):
+        for member in enum:
+            assert f"`{member.code}`" in doc, member

@@ -158,9 +158,10 @@ def _validation(ws: Any, c: int, el: Element, d: Dictionary) -> None:
             "error_message": "请从下拉列表中选择：" + "、".join(options),
         })
     elif el.numeric and el.min is not None and el.max is not None:
+        low, high = (int(el.min), int(el.max)) if el.type == "int" else (el.min, el.max)
         ws.data_validation(first, c, last, c, {
             "validate": "integer" if el.type == "int" else "decimal", "criteria": "between",
-            "minimum": el.min, "maximum": el.max, "error_title": title,
+            "minimum": low, "maximum": high, "error_title": title,
             "error_message": f"应为{'整数' if el.type == 'int' else '数值'}，范围 {el.min:g}–{el.max:g}（{el.unit}）",
         })
     elif el.type in ("school_code", "county_code"):

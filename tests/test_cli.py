@@ -1,0 +1,54 @@
+"""The dudao command line, end to end on a real database file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from dudao.cli import app
+from dudao.schools.workbook import write_xlsx
+from tests.factories import dataset
+
+pytestmark = pytest.mark.django_db(transaction=True)
+runner = CliRunner()
+
+
+def test_template_import_export_roundtrip(tmp_path, liaoning, dictionary):
+    result = runner.invoke(app, ["template", "--out", str(tmp_path / "t.xlsx"), "--year", "2024"])
+    assert result.exit_code == 0 and (tmp_path / "t.xlsx").exists()
+    data = write_xlsx(tmp_path / "d.xlsx", dictionary, 2024, *dataset())
+    result = runner.invoke(app, ["import", str(data), "--year", "2024", "--user", "县教育局张三"])
+    assert result.exit_code == 0, result.output
+    assert "已导入" in result.output and "学校 9 所" in result.output
+    result = runner.invoke(app, ["export", "--year", "2024", "--out", str(tmp_path / "e.xlsx")])
+    assert result.exit_code == 0
+    result = runner.invoke(app, ["import", str(tmp_path / "e.xlsx"), "--year", "2024", "--format", "json"])
+    report = json.loads(result.output)
+    assert report["accepted"] and report["counts"]["changed_values"] == 0
+
+
+def test_import_with_errors_exits_1_and_lists_them(tmp_path, liaoning, dictionary):
+    schools, sections = dataset()
+    sections[0]["students"] = -1
+    data = write_xlsx(tmp_path / "bad.xlsx", dictionary, 2024, schools, sections)
+    result = runner.invoke(app, ["import", str(data), "--year", "2024"])
+    assert result.exit_code == 1
+    assert "E_RANGE" in result.output and "第 3 行" in result.output and "未导入" in result.output
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["import", str(tmp_path / "nope.xlsx"), "--year", "2024"])
+    assert result.exit_code == 2 and "找不到文件" in result.output
+
+
+def test_standards_show(tmp_path):
+    result = runner.invoke(app, ["standards", "show", "youzhi2017"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for text in ("R1", "每百名学生拥有高于规定学历教师数", "4.2", "5.3", "0.50/0.45", "教督〔2017〕6号", "一票否决"):
+        assert text in result.output
+    result = runner.invoke(app, ["standards", "show", "nope"])
+    assert result.exit_code == 2 and "没有标准" in result.output
+    result = runner.invoke(app, ["standards", "show", "elements"], env={"COLUMNS": "200"})
+    assert "X02" in result.output and "students" in result.output
