@@ -32,7 +32,7 @@ def _django() -> None:
     django.setup()
 
 
-def friendly(func: F) -> F:
+def friendly[F: Callable[..., Any]](func: F) -> F:
     """Turns the product's known errors into a message in Chinese and English, never a traceback."""
 
     @wraps(func)

@@ -23,7 +23,7 @@ def test_template_sheets_headers_and_codes(tmp_path, dictionary):
     assert [c.value for c in sections[2]][:4] == ["school_code", "school_name", "section", "students"]
     info = wb[SHEET_INFO]
     assert info["A2"].value == "学年（起始年份）" and info["B2"].value == 2024
-    documented = {info.cell(row=r, column=1).value for r in range(13, 13 + len(dictionary.elements))}
+    documented = {info.cell(row=r, column=9).value for r in range(13, 13 + len(dictionary.elements))}
     assert documented == {e.code for e in dictionary.elements}
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 from dataclasses import dataclass
 from functools import cache
-import importlib.util
 from pathlib import Path
 
 from dudao.orgunits.codes import region_level

@@ -9,6 +9,7 @@ from dudao.orgunits.divisions import Division, national_divisions
 from dudao.orgunits.errors import CodeError, OrgError
 from dudao.orgunits.models import OrgUnit
 
+
 def _parent_code(div: Division, known: set[str]) -> str | None:
     if div.level == "province":
         return None

@@ -83,10 +83,12 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
 
 
 def _write_info(ws: Any, d: Dictionary, year: int | None, fmt: dict[str, Any]) -> None:
-    ws.set_column(0, 0, 26)
-    ws.set_column(1, 1, 34)
-    ws.set_column(2, 7, 14)
-    ws.set_column(8, 8, 50)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 6, 12)
+    ws.set_column(7, 7, 60)
+    ws.set_column(8, 8, 24)
     ws.write(0, 0, "督导 dudao · 义务教育学校基础数据填报表", fmt["title"])
     ws.write(1, 0, YEAR_LABEL, fmt["bold"])
     if year is not None:
@@ -104,7 +106,7 @@ def _write_info(ws: Any, d: Dictionary, year: int | None, fmt: dict[str, Any]) -
     for i, line in enumerate(notes):
         ws.write(4 + i, 0, line)
     top = 11
-    heads = ["代码", "数据项", "单位", "类型", "必填", "最小值", "最大值", "所在表", "说明 / 来源（可信度）"]
+    heads = ["数据项", "单位", "类型", "必填", "最小值", "最大值", "所在表", "说明 / 来源（可信度）", "系统代码"]
     for c, h in enumerate(heads):
         ws.write(top, c, h, fmt["header"])
     types = {"int": "整数", "decimal": "数值", "text": "文字", "bool": "是/否", "enum": "选项",
@@ -113,17 +115,21 @@ def _write_info(ws: Any, d: Dictionary, year: int | None, fmt: dict[str, Any]) -
         sheet = SHEET_SCHOOLS if el.level == "school" else SHEET_SECTIONS
         options = "、".join(o.zh for o in d.enums[el.enum]) if el.enum else ""
         note = "；".join(x for x in (el.help_zh, options and f"可选：{options}", f"{el.source}（{el.confidence}）") if x)
-        row = [el.code, el.zh, el.unit, types[el.type], YES if el.required else NO,
-               el.min if el.min is not None else "", el.max if el.max is not None else "", sheet, note]
+        row = [el.zh, el.unit, types[el.type], YES if el.required else NO,
+               el.min if el.min is not None else "", el.max if el.max is not None else "", sheet, note, el.code]
         for c, v in enumerate(row):
-            ws.write(r, c, v, fmt["wrap"] if c == 8 else None)
+            ws.write(r, c, v, fmt["wrap"] if c == 7 else None)
 
 
 def _write_sheet(ws: Any, d: Dictionary, cols: list[Element], rows: Iterable[Mapping[str, Any]], fmt: dict[str, Any]) -> None:
     ws.freeze_panes(FIRST_DATA_ROW - 1, 2)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, 1)
     ws.set_row(0, 48)
     for c, el in enumerate(cols):
-        ws.set_column(c, c, max(10, min(24, len(el.header) * 2)), _cell_format(el, fmt))
+        width = {"text": 28, "enum": 14, "bool": 10}.get(el.type, max(11, min(18, len(el.header) * 1.6)))
+        ws.set_column(c, c, width, _cell_format(el, fmt))
         ws.write_string(0, c, el.header, fmt["required" if el.required else "header"])
         ws.write_string(1, c, el.code, fmt["code"])
         _validation(ws, c, el, d)
@@ -242,7 +248,7 @@ def read_year(info: RawSheet | None) -> int | None:
     """Finds the school year written on the instruction sheet, if any."""
     if info is None:
         return None
-    candidates = [(0, info.headers)] + info.rows
+    candidates = [(0, info.headers), *info.rows]
     for _, row in candidates:
         if row and _text(row[0]) == YEAR_LABEL and len(row) > 1:
             try:

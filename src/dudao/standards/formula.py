@@ -96,19 +96,19 @@ def _check(node: ast.AST, text: str, context: str, known: Collection[str] | None
                     raise fail("列表中只能是常量", "lists may hold constants only")
                 _check(elt, text, context, known, names)
             return
-        case ast.BinOp(left=left, op=op, right=right):
-            if type(op) not in _ARITH:
+        case ast.BinOp(left=left, op=arith, right=right):
+            if type(arith) not in _ARITH:
                 raise fail("不支持的运算符", "unsupported operator")
             children: list[ast.AST] = [left, right]
-        case ast.UnaryOp(op=op, operand=operand):
-            if not isinstance(op, ast.USub | ast.Not):
+        case ast.UnaryOp(op=unary, operand=operand):
+            if not isinstance(unary, ast.USub | ast.Not):
                 raise fail("不支持的运算符", "unsupported operator")
             children = [operand]
         case ast.BoolOp(values=values):
             children = list(values)
         case ast.Compare(left=left, ops=ops, comparators=comparators):
-            for op in ops:
-                if type(op) not in _COMPARE and not isinstance(op, ast.In | ast.NotIn):
+            for cmp in ops:
+                if type(cmp) not in _COMPARE and not isinstance(cmp, ast.In | ast.NotIn):
                     raise fail("不支持的比较运算", "unsupported comparison")
             children = [left, *comparators]
         case ast.Call(func=ast.Name(id=fname), args=args, keywords=[]):
@@ -132,8 +132,8 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
             return value
         case ast.List(elts=elts) | ast.Tuple(elts=elts):
             return [_eval(e, env) for e in elts]
-        case ast.BinOp(left=left, op=op, right=right):
-            return _ARITH[type(op)](_eval(left, env), _eval(right, env))
+        case ast.BinOp(left=left, op=arith, right=right):
+            return _ARITH[type(arith)](_eval(left, env), _eval(right, env))
         case ast.UnaryOp(op=ast.USub(), operand=operand):
             return -_eval(operand, env)
         case ast.UnaryOp(op=ast.Not(), operand=operand):
@@ -184,8 +184,8 @@ def _ibis(node: ast.AST, t: Any) -> Any:
             return ibis.literal(value)
         case ast.List(elts=elts) | ast.Tuple(elts=elts):
             return [e.value for e in elts if isinstance(e, ast.Constant)]
-        case ast.BinOp(left=left, op=op, right=right):
-            return _ARITH[type(op)](_ibis(left, t), _ibis(right, t))
+        case ast.BinOp(left=left, op=arith, right=right):
+            return _ARITH[type(arith)](_ibis(left, t), _ibis(right, t))
         case ast.UnaryOp(op=ast.USub(), operand=operand):
             return -_ibis(operand, t)
         case ast.UnaryOp(op=ast.Not(), operand=operand):

@@ -245,7 +245,7 @@ def _format_validation(path: Path, exc: ValidationError, data: dict[str, Any]) -
         named = []
         for part in loc:
             if isinstance(item, dict):
-                item = item.get(part, {})  # type: ignore[assignment]
+                item = item.get(part, {}) if isinstance(part, str) else {}
                 named.append(str(part))
             elif isinstance(item, list) and isinstance(part, int) and part < len(item):
                 item = item[part]
