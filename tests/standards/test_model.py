@@ -109,12 +109,14 @@ def test_dictionary_rules_compile_against_elements(tmp_path):
 
 
 def test_no_policy_figure_in_python():
-    """Thresholds and limits of the standards must not appear in the engine or services code."""
+    """Thresholds, limits and weights of the standards must not appear as numbers in Python code."""
+    import ast
+
     src = Path(__file__).resolve().parents[2] / "src" / "dudao"
-    figures = ["4.2", "5.3", "7.5", "10.2", "0.45", "0.65", "0.55", "1.32", "1250", "2500"]
+    figures = {4.2, 5.3, 7.5, 10.2, 2.3, 2.4, 0.45, 0.65, 0.55, 0.85, 1.1, 1.2, 1.32, 1250, 1500, 2000, 2500, 6000}
     for path in src.rglob("*.py"):
         if "migrations" in path.parts or "synth" in path.parts:
             continue
-        text = path.read_text(encoding="utf-8")
-        for fig in figures:
-            assert f" {fig}" not in text and f"({fig}" not in text, f"{fig} hard-coded in {path}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+                assert node.value not in figures, f"{node.value} hard-coded in {path}:{node.lineno}"

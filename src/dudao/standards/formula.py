@@ -59,9 +59,19 @@ class Formula:
         except ZeroDivisionError:
             return None
 
-    def to_ibis(self, table: Any) -> Any:
-        """Compiles to an Ibis expression over the columns of ``table``."""
-        return _ibis(self.tree.body, table)
+    def to_ibis(self, table: Any, overrides: Mapping[str, Any] | None = None) -> Any:
+        """Compiles to an Ibis expression over the columns of ``table`` (or the given ``overrides``)."""
+        return _ibis(self.tree.body, _Columns(table, overrides or {}))
+
+
+class _Columns:
+    """Resolves a name to an override expression or the table's column."""
+
+    def __init__(self, table: Any, overrides: Mapping[str, Any]):
+        self.table, self.overrides = table, overrides
+
+    def __getitem__(self, name: str) -> Any:
+        return self.overrides[name] if name in self.overrides else self.table[name]
 
 
 def parse(text: str, *, context: str, known_names: Collection[str] | None = None) -> Formula:

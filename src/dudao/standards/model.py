@@ -128,6 +128,15 @@ class Dictionary(Sourced):
         return self.validation[name].value
 
 
+class Gap(Sourced):
+    """How a shortfall on an indicator is closed: which element to add, in what steps, at what cost."""
+
+    element: str
+    unit_cost: float
+    cost_note: str = ""
+    integer: bool = True
+
+
 class Indicator(Sourced):
     id: str
     zh: str
@@ -137,6 +146,7 @@ class Indicator(Sourced):
     basis: Literal["teachers", "facilities"]
     thresholds: dict[SectionCode, float] = Field(default_factory=dict)
     cv_limit: dict[SectionCode, float] = Field(default_factory=dict)
+    gap: Gap | None = None
 
 
 class Exclusion(Sourced):
@@ -178,6 +188,7 @@ class CountyItem(Sourced):
     check: str | None = None
     level: Literal["school", "section"] | None = None
     threshold: float | None = None
+    compare: Literal["ge", "le", "lt", "gt"] = "ge"
     unit: str = ""
     veto_below: bool = False
 
@@ -327,6 +338,8 @@ def _compile_formulas(std: Standard, path: Path) -> None:
     try:
         for ind in std.indicators:
             std.formulas[ind.id] = parse(ind.formula, context=f"{path.name} 指标 {ind.id}", known_names=values)
+            if ind.gap and ind.gap.element not in std.formulas[ind.id].names:
+                raise StandardsError(f"{path.name} 指标 {ind.id}: gap.element “{ind.gap.element}” 不在公式中 / not in the formula")
         std.formulas["scope.include"] = parse(std.scope.include, context=f"{path.name} scope", known_names=values)
         for exc in std.scope.exclusions:
             std.formulas[f"scope.{exc.id}"] = parse(exc.when, context=f"{path.name} 排除 {exc.id}", known_names=values)

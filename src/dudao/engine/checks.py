@@ -1,0 +1,52 @@
+"""County items computed from school data (e.g. class size, school size, music and art rooms)."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from dudao.engine.indicators import section_elements, shared_elements
+from dudao.standards.model import Dictionary, Standard
+
+
+def computed_items(std: Standard) -> list[str]:
+    return [i.id for i in [*std.guarantee, *std.quality] if i.kind == "computed" and i.check]
+
+
+def school_level(t: ir.Table, d: Dictionary) -> ir.Table:
+    """One row per school: section values summed over its compulsory-and-senior sections, shared values once."""
+    sums = {e: t[e].sum() for e in section_elements(d) if e in t.columns}
+    firsts = {e: t[f"{e}__school"].max() for e in shared_elements(d) if f"{e}__school" in t.columns}
+    attrs = {c: t[c].max() for c in ("kind", "in_scope_school")}
+    return t.group_by(["county_code", "school_code"]).aggregate(**attrs, **sums, **firsts)
+
+
+def county_checks(t: ir.Table, std: Standard, d: Dictionary) -> ir.Table:
+    """Per county and computed item: schools (or sections) checked, failing, and lacking data.
+
+    ``t`` is the split and scoped table (before filtering to the standard's sections).
+    """
+    items = [i for i in [*std.guarantee, *std.quality] if i.kind == "computed" and i.check]
+    if not items:
+        return ibis.memtable({"county_code": [], "item": [], "checked": [], "failed": [], "missing": [],
+                              "failing": []})
+    scope = t.in_scope.max().over(ibis.window(group_by=[t.school_code]))
+    t = t.mutate(in_scope_school=scope)
+    compulsory = t.filter(t.section.isin(list(std.sections)))
+    schools = school_level(t, d).filter(lambda s: s.in_scope_school)
+    sections = compulsory.filter(compulsory.in_scope)
+    parts = []
+    for item in items:
+        base = schools if item.level == "school" else sections
+        ok = std.formulas[item.id].to_ibis(base)
+        parts.append(base.group_by("county_code").aggregate(
+            item=ibis.literal(item.id),
+            checked=ok.notnull().sum(),
+            failed=(ok == False).sum(),  # noqa: E712 - Ibis comparison, not Python truthiness
+            missing=ok.isnull().sum(),
+            failing=ibis.ifelse(ok == False, base.school_code, ibis.null("string")).collect(),  # noqa: E712
+        ))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.union(part)
+    return out
