@@ -196,12 +196,13 @@ def test_warnings_do_not_block(tmp_path, liaoning, dictionary):
     schools, sections = dataset()
     import_file(_write(tmp_path, dictionary, schools, sections, year=2023), 2023, "clerk")
     schools[1]["equipment_value"] = 2_000_000.0       # +122% since last year
-    sections[2]["teachers_key"] = 1                    # 5 -> 1: -80%
+    sections[2]["teachers_key"] = 12                   # 5 -> 12: +140%
+    sections[4]["teachers_key"] = 2                    # 5 -> 2: -60% but only 3 teachers: no warning
     sections[3]["books"] = None
     schools[3]["books"] = 200000                       # an outlier among county A's schools
     report = import_file(_write(tmp_path, dictionary, schools, sections, year=2024), 2024, "clerk")
     assert report.accepted
     changed = {(w.sheet, w.row, w.column) for w in report.warnings if w.code == "W_CHANGE"}
-    assert ("学校", 4, "P") in changed and ("学段", 5, "S") in changed
+    assert ("学校", 4, "P") in changed and ("学段", 5, "S") in changed and ("学段", 7, "S") not in changed
     outliers = {(w.sheet, w.row, w.header) for w in report.warnings if w.code == "W_OUTLIER"}
     assert ("学校", 6, "图书册数（册）") in outliers

@@ -202,7 +202,7 @@ def _warnings(checked: Checked, d: Dictionary, year: int) -> list[Issue]:
 
 
 def _change_warnings(checked: Checked, d: Dictionary, year: int, bag: Collector) -> None:
-    limit = d.param("change_warning_ratio")
+    limit, min_abs = d.param("change_warning_ratio"), d.param("change_warning_min_abs")
     codes = list(checked.schools)
     prev_school = {sy.school.code: sy.values for sy in _in_chunks(
         SchoolYear.objects.select_related("school").filter(year=year - 1), "school__code__in", codes)}
@@ -217,17 +217,27 @@ def _change_warnings(checked: Checked, d: Dictionary, year: int, bag: Collector)
             continue
         for k in numeric & rec.values.keys():
             old, new = prev.get(k), rec.values[k]
-            if old and new is not None and abs(new - old) / abs(old) > limit:
+            if old and new is not None and abs(new - old) / abs(old) > limit and abs(new - old) >= min_abs:
                 column, header = rec.where(k)
                 bag.add(DataWarning.CHANGED, severity="warning", sheet=rec.sheet.name, row=rec.row, column=column,
                         header=header, value=new, old=old, pct=f"{(new - old) / old:+.0%}", limit=f"{limit:.0%}")
 
 
 def _outlier_warnings(checked: Checked, d: Dictionary, bag: Collector) -> None:
-    """Modified z-score (Iglewicz–Hoaglin) of each per-student value within its county and section."""
+    """Modified z-score (Iglewicz–Hoaglin) of log per-student values within county and section.
+
+    Only elements marked ``outlier: true`` in the dictionary (the resources behind the indicators) are
+    checked; the logarithm keeps small schools' naturally higher ratios from being flagged.
+    """
     threshold, min_n = d.param("outlier_modified_z"), int(d.param("outlier_min_schools"))
-    school_values = [el.code for el in d.level_elements("school") if el.numeric]
-    section_values = [el.code for el in d.level_elements("section") if el.numeric and el.code != "students"]
+    own = {o.code for o in d.enums["kind"] if o.own_peer_group}
+
+    def peer(school: Located) -> str:
+        kind = school.values.get("kind")
+        return f"{school.values.get('county_code')}/{kind if kind in own else 'regular'}"
+
+    school_values = [el.code for el in d.level_elements("school") if el.numeric and el.outlier]
+    section_values = [el.code for el in d.level_elements("section") if el.numeric and el.outlier]
     rows: list[tuple[Any, ...]] = []
     totals: dict[str, float] = {}
     for (code, section), rec in checked.sections.items():
@@ -236,22 +246,23 @@ def _outlier_warnings(checked: Checked, d: Dictionary, bag: Collector) -> None:
             continue
         students = rec.values.get("students") or 0
         totals[code] = totals.get(code, 0) + students
-        rows += [(school.values.get("county_code"), section, k, rec.values.get(k), students, id(rec)) for k in section_values]
+        rows += [(peer(school), section, k, rec.values.get(k), students, id(rec)) for k in section_values]
     for code, school in checked.schools.items():
-        rows += [(school.values.get("county_code"), "school", k, school.values.get(k), totals.get(code, 0), id(school))
+        rows += [(peer(school), "school", k, school.values.get(k), totals.get(code, 0), id(school))
                  for k in school_values]
     if not rows:
         return
     located = {id(r): r for r in [*checked.sections.values(), *checked.schools.values()]}
     df = pd.DataFrame(rows, columns=["county", "section", "element", "value", "students", "rec"])
-    df = df[(df["students"] > 0) & df["value"].notna()].copy()
+    df = df[(df["students"] > 0) & (df["value"] > 0)].copy()
     df["ratio"] = df["value"].astype(float) / df["students"]
-    grp = df.groupby(["county", "section", "element"])["ratio"]
+    df["log"] = np.log(df["ratio"])
+    grp = df.groupby(["county", "section", "element"])["log"]
     df["n"] = grp.transform("size")
     df["median"] = grp.transform("median")
-    df["mad"] = (df["ratio"] - df["median"]).abs().groupby([df["county"], df["section"], df["element"]]).transform("median")
+    df["mad"] = (df["log"] - df["median"]).abs().groupby([df["county"], df["section"], df["element"]]).transform("median")
     df = df[(df["n"] >= min_n) & (df["mad"] > 0)]
-    df["z"] = 0.6745 * (df["ratio"] - df["median"]) / df["mad"]
+    df["z"] = 0.6745 * (df["log"] - df["median"]) / df["mad"]
     for row in df[np.abs(df["z"]) > threshold].itertuples():
         rec = located[row.rec]
         column, header = rec.where(row.element)

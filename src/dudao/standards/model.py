@@ -41,6 +41,7 @@ class EnumOption(BaseModel):
     zh: str
     en: str
     sections: list[SectionCode] | None = None
+    own_peer_group: bool = False  # compared only with schools of the same kind in the outlier check
 
 
 class Param(Sourced):
@@ -64,6 +65,7 @@ class Element(Sourced):
     decimals: int = 0
     max_length: int | None = None
     help_zh: str = ""
+    outlier: bool = False
 
     @property
     def header(self) -> str:
