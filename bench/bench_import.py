@@ -61,6 +61,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--year", type=int, default=2024)
+    parser.add_argument("--postgres", default="", help="also import into this PostgreSQL server, e.g. "
+                        "postgres://postgres@127.0.0.1:5432 (database dudao_bench is dropped and re-created)")
     args = parser.parse_args()
     from dudao.synth.province import generate_province, write_province
 
@@ -71,12 +73,23 @@ def main() -> None:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dudao.web.settings", "DUDAO_DATA_DIR": str(tmpdir / "db"),
                "DUDAO_DATABASE_URL": ""}
         dudao = _run(DUDAO_RUN, [str(workbook), str(args.year)], env)
+        pg = None
+        if args.postgres:
+            import psycopg
+
+            with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as con:
+                con.execute("DROP DATABASE IF EXISTS dudao_bench")
+                con.execute("CREATE DATABASE dudao_bench")
+            pg = _run(DUDAO_RUN, [str(workbook), str(args.year)], {**env, "DUDAO_DATABASE_URL": f"{args.postgres}/dudao_bench"})
         base = _run(PANDAS_RUN, [str(workbook), str(tmpdir / "pandas.sqlite3"), str(ROOT / "bench")], env)
         size_mb = workbook.stat().st_size / 1e6
     print(f"workbook: {dudao['schools']:.0f} schools, {dudao['sections']:.0f} sections ({size_mb:.1f} MB)")
     print(f"dudao import (check every cell, locate errors, warnings, store, change log): "
           f"{dudao['first_s']:.2f} s, peak {dudao['peak_mb']:.0f} MB, {dudao['warnings']:.0f} warnings")
     print(f"dudao re-import of the same file (no change):                             {dudao['again_s']:.2f} s")
+    if pg:
+        print(f"dudao import into PostgreSQL:                                             "
+              f"{pg['first_s']:.2f} s (re-import {pg['again_s']:.2f} s), peak {pg['peak_mb']:.0f} MB")
     print(f"pandas baseline (read_excel + column checks + to_sql):                     "
           f"{base['first_s']:.2f} s, peak {base['peak_mb']:.0f} MB")
     ok = dudao["first_s"] < 20 and dudao["peak_mb"] < 1024
