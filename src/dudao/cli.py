@@ -20,6 +20,8 @@ standards_app = typer.Typer(help="标准（政策规则数据）/ standards as d
 synth_app = typer.Typer(help="合成数据 / synthetic data", no_args_is_help=True)
 app.add_typer(standards_app, name="standards")
 app.add_typer(synth_app, name="synth")
+facts_app = typer.Typer(help="县级记录项（含佐证）/ recorded county facts", no_args_is_help=True)
+app.add_typer(facts_app, name="facts")
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +39,7 @@ def friendly[F: Callable[..., Any]](func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dudao.assessment.errors import AssessmentError
         from dudao.orgunits.errors import CodeError
         from dudao.settings import InsecureSettingsError
         from dudao.standards.formula import FormulaError
@@ -44,7 +47,7 @@ def friendly[F: Callable[..., Any]](func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except (StandardsError, CodeError, FormulaError, InsecureSettingsError, FileNotFoundError) as exc:
+        except (StandardsError, CodeError, FormulaError, InsecureSettingsError, FileNotFoundError, AssessmentError) as exc:
             err_console.print(f"[bold red]错误 / error:[/] {exc}")
             raise typer.Exit(2) from None
         except Exception as exc:
@@ -271,6 +274,118 @@ def demo(
             console.print(f"  {f.name}: {report.counts['schools']} 所学校，提示 {len(report.warnings)} 条")
             progress.advance(task)
     summary(None)
+
+
+VERDICT_ZH = {"pass": "[green]达标[/]", "fail": "[red]未达标[/]", "incomplete": "[yellow]数据不全[/]"}
+
+
+@app.command()
+@friendly
+def assess(
+    standard: Annotated[str, typer.Option(help="youzhi2017 或 jiben2012")] = "youzhi2017",
+    year: Annotated[int | None, typer.Option(help="学年；默认最新 / default: latest with data")] = None,
+    county: Annotated[str | None, typer.Option(help="一个县的代码 / one county")] = None,
+    prefecture: Annotated[str | None, typer.Option(help="一个地市的代码 / one prefecture")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="全部县 / every county")] = False,
+    engine: Annotated[str, typer.Option(help="duckdb 或 spark")] = "duckdb",
+    fmt: Annotated[str, typer.Option("--format", help="table | json | xlsx | pdf")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    split: Annotated[str | None, typer.Option(help="一贯制学校分摊：weighted（折算）或 enrolment（按人数）")] = None,
+    province: Annotated[str, typer.Option(help="省级覆盖（如 13）/ province overlay")] = "",
+    user: Annotated[str | None, typer.Option(help="记录的操作人 / actor")] = None,
+) -> None:
+    """计算县域均衡评估并冻结保存结果 / run a county assessment and store the frozen result."""
+    _django()
+    from dudao.assessment.services import run_assessment
+    from dudao.schools.services import latest_year
+
+    if fmt not in ("table", "json", "xlsx", "pdf"):
+        raise typer.BadParameter("--format 只能是 table、json、xlsx 或 pdf")
+    year = year or latest_year()
+    if year is None:
+        err_console.print("还没有数据；请先导入 / no data yet")
+        raise typer.Exit(1)
+    scope = county or prefecture or "all"
+    with console.status(f"正在计算 {standard} {year} / computing…"):
+        outcome = run_assessment(standard, year, scope, engine=engine, split_rule=split,  # type: ignore[arg-type]
+                                 province=province, actor=_actor(user))
+    doc = outcome.document
+    if fmt == "json":
+        text = json.dumps(doc, ensure_ascii=False, indent=1)
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+            console.print(f"已写出 / written: {out}")
+        else:
+            sys.stdout.write(text + "\n")
+        return
+    if fmt in ("xlsx", "pdf"):
+        from dudao.reports import write_report
+
+        target = out or Path(f"out/{standard}_{year}_{scope}.{fmt}")
+        path = write_report(doc, target, county=county)
+        console.print(f"已写出报告 / report written: {path}")
+        return
+    _verdict_table(doc)
+
+
+def _verdict_table(doc: dict[str, Any]) -> None:
+    counts = {"pass": 0, "fail": 0, "incomplete": 0}
+    table = Table(title=f"{doc['standard']['name']} · {doc['year']}–{doc['year'] + 1} 学年（结果编号 {doc.get('run')}）")
+    for col in ("代码", "县", "结论", "最大差异系数\n小学/初中", "未达标\n学段", "未达标项目 / 缺项"):
+        table.add_column(col, overflow="fold")
+    for c in doc["counties"]:
+        counts[c["verdict"]] += 1
+        cvs = []
+        for sec in c["sections"]:
+            vals = [v for v in sec["cv"].values() if v is not None]
+            cvs.append(f"{max(vals):.3f}" if vals else "—")
+        failing = sum(1 for sec in c["sections"] for s in sec["schools"] if s["school_pass"] is False)
+        fails = [r for r in c["reasons"] if r["status"] == "fail"]
+        missing = [r for r in c["reasons"] if r["status"] == "missing"]
+        why = "、".join(r["item"] for r in fails[:6]) + ("等" if len(fails) > 6 else "")
+        if missing:
+            why += f"{'；' if why else ''}缺 {len(missing)} 项"
+        table.add_row(c["code"], c["name"], VERDICT_ZH[c["verdict"]], " / ".join(cvs), str(failing), why)
+    console.print(table)
+    console.print(f"达标 {counts['pass']} 个，未达标 {counts['fail']} 个，数据不全 {counts['incomplete']} 个县。"
+                  f" 输入哈希 {doc['inputs_hash'][:12]}，代码版本 {doc['code_version']}")
+
+
+@facts_app.command("template")
+@friendly
+def facts_template(
+    out: Annotated[Path, typer.Option("--out", help="输出 .xlsx / output")],
+    year: Annotated[int, typer.Option(help="学年 / school year")],
+    standard: Annotated[str, typer.Option(help="标准 / standard")] = "youzhi2017",
+    county: Annotated[list[str] | None, typer.Option(help="只列这些县 / only these counties")] = None,
+) -> None:
+    """生成县级记录项填报表 / write the sheet of recorded county items."""
+    _django()
+    from dudao.assessment.services import write_facts_template
+
+    console.print(f"已生成 / written: {write_facts_template(out, standard, year, county or None)}")
+
+
+@facts_app.command("import")
+@friendly
+def facts_import(
+    file: Annotated[Path, typer.Argument(help=".xlsx 或 .csv")],
+    year: Annotated[int, typer.Option(help="学年 / school year")],
+    standard: Annotated[str, typer.Option(help="标准 / standard")] = "youzhi2017",
+    user: Annotated[str | None, typer.Option(help="操作人 / actor")] = None,
+) -> None:
+    """导入县级记录项（有错误则全部不导入）/ import recorded county facts (all or nothing)."""
+    if not file.exists():
+        raise FileNotFoundError(f"找不到文件 / file not found: {file}")
+    _django()
+    from dudao.assessment.services import import_facts
+
+    errors = import_facts(file, standard, year, _actor(user))
+    if errors:
+        _print_issues(errors, "错误 / errors", "red", 200)
+        raise typer.Exit(1)
+    console.print(f"[green]已导入[/] {file.name}")
 
 
 def main() -> None:

@@ -237,6 +237,21 @@ class Standard(Sourced):
     def indicator(self, indicator_id: str) -> Indicator:
         return next(i for i in self.indicators if i.id == indicator_id)
 
+    def recorded_items(self) -> list[CountyItem]:
+        """Items a county records with evidence (rather than the engine computing them), vetoes last.
+
+        For a veto, ``passed`` true means the county is clear of it.
+        """
+        items = [CountyItem(id=r.id, zh=r.zh, en=r.en, threshold=r.threshold, source=r.source,
+                            confidence=r.confidence) for r in self.rules if r.kind in ("provincial_standard", "score", "survey")]
+        if self.prerequisite is not None:
+            items.append(CountyItem(id="prerequisite", zh=self.prerequisite.zh, en=self.prerequisite.en,
+                                    source=self.prerequisite.source, confidence=self.prerequisite.confidence))
+        items += [i for i in [*self.guarantee, *self.quality, *self.recognition] if i.kind == "recorded"]
+        items += [CountyItem(id=v.id, zh=f"（否决项）不存在：{v.zh}", en=f"(veto) clear of: {v.en}", source=v.source,
+                             confidence=v.confidence) for v in self.vetoes]
+        return items
+
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "dudao.orgunits",
     "dudao.schools",
+    "dudao.assessment",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""County assessments: recorded county facts, frozen results, diffs."""
