@@ -68,20 +68,20 @@ class Assessment:
 
 def compute_tables(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None = None) -> tuple[Any, Any, Any]:
     """The Ibis expressions of the school table, the CV table and the computed-item table."""
-    split = with_scope(with_split(t, std, d, split_rule), std)
+    split = with_scope(with_split(t, std, d, split_rule), std).cache()
     sections = split.filter(split.section.isin(list(std.sections)))
     schools = with_school_rule(with_indicators(sections, std, d), std)
     keep = ["county_code", "school_code", "school_name", "kind", "section", "students", "share", "in_scope",
             "excluded", "passed_count", "min_ratio", "school_pass"]
     for ind in std.indicators:
         keep += [c for c in (ind.id, f"{ind.id}__thr", f"{ind.id}__pass", f"{ind.id}__unit") if c in schools.columns]
-    schools = schools.select(*keep)
+    schools = schools.select(*keep).cache()
     return schools, county_cvs(schools, std), county_checks(split, std, d)
 
 
 def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
            facts: Mapping[str, Mapping[str, Fact]] | None = None, split_rule: str | None = None,
-           counties: list[str] | None = None) -> Assessment:
+           counties: list[str] | None = None, with_gaps: bool = True) -> Assessment:
     """Runs the whole assessment on the backend of ``t`` and assembles the verdicts."""
     if counties is not None:
         t = t.filter(t.county_code.isin(counties))
@@ -89,28 +89,50 @@ def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
     schools = s_expr.execute()
     cvs = cv_expr.execute()
     checks = check_expr.execute()
-    codes = sorted(set(schools["county_code"]))
+    ctx = _Context.build(schools, cvs, checks)
     facts = facts or {}
-    verdicts = {c: county_verdict(c, std, schools, cvs, checks, facts.get(c, {})) for c in codes}
-    gaps = school_gaps(schools, std)
-    lifts = cv_lifts(schools, cvs, std)
+    verdicts = {c: county_verdict(c, std, ctx, facts.get(c, {})) for c in ctx.counties}
+    gaps = school_gaps(schools, std) if with_gaps else pd.DataFrame()
+    lifts = cv_lifts(schools, cvs, std) if with_gaps else pd.DataFrame()
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)
 
 
-def county_verdict(code: str, std: Standard, schools: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame,
-                   facts: Mapping[str, Fact]) -> CountyVerdict:
+@dataclass
+class _Context:
+    """The computed tables, indexed by county for quick lookups."""
+
+    counties: list[str]
+    scoped_sections: dict[tuple[str, str], int]
+    failing: dict[str, list[str]]
+    missing: dict[str, int]
+    cvs: dict[tuple[str, str, str], float]
+    checks: dict[tuple[str, str], dict[str, Any]]
+
+    @classmethod
+    def build(cls, schools: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame) -> _Context:
+        scoped = schools[schools["in_scope"]]
+        sizes = scoped.groupby(["county_code", "section"]).size()
+        fail_rows = scoped[scoped["school_pass"] == False]  # noqa: E712 - nullable booleans
+        labels = fail_rows["school_name"].astype(str) + "（" + fail_rows["section"].map(SECTION_ZH) + "）"
+        failing = labels.groupby(fail_rows["county_code"]).agg(list).to_dict() if len(fail_rows) else {}
+        missing = scoped[scoped["school_pass"].isna()].groupby("county_code").size().to_dict()
+        cv_map = dict(zip(zip(cvs["county_code"], cvs["section"], cvs["indicator"], strict=True),
+                          cvs["cv"].tolist(), strict=True))
+        check_map = {(r["county_code"], r["item"]): r for r in checks.to_dict("records")}
+        return cls(sorted(set(schools["county_code"])), {k: int(v) for k, v in sizes.items()}, failing, missing,
+                   cv_map, check_map)
+
+
+def county_verdict(code: str, std: Standard, ctx: _Context, facts: Mapping[str, Fact]) -> CountyVerdict:
     """Applies every rule and item of the standard to one county."""
     reasons: list[Reason] = []
-    mine = schools[schools["county_code"] == code]
-    scoped = mine[mine["in_scope"]]
-    my_cvs = cvs[cvs["county_code"] == code]
     for rule in std.rules:
         if rule.kind == "k_of_n":
-            reasons += _school_rule(rule.id, scoped)
+            reasons += _school_rule(rule.id, ctx.failing.get(code, []), ctx.missing.get(code, 0))
         elif rule.kind == "cv_each":
-            reasons += _cv_each(rule.id, std, scoped, my_cvs)
+            reasons += _cv_each(rule.id, std, code, ctx)
         elif rule.kind == "cv_composite":
-            reasons += _cv_composite(rule.id, rule.limits, std, my_cvs)
+            reasons += _cv_composite(rule.id, rule.limits, std, code, ctx)
         else:
             reasons += _recorded("resource", CountyItem(id=rule.id, zh=rule.zh, en=rule.en, threshold=rule.threshold,
                                                         source=rule.source, confidence=rule.confidence), facts)
@@ -118,11 +140,10 @@ def county_verdict(code: str, std: Standard, schools: pd.DataFrame, cvs: pd.Data
         pre = CountyItem(id="prerequisite", zh=std.prerequisite.zh, en=std.prerequisite.en,
                          source=std.prerequisite.source, confidence=std.prerequisite.confidence)
         reasons += _recorded("prerequisite", pre, facts)
-    my_checks = checks[checks["county_code"] == code]
     for part, items in (("guarantee", std.guarantee), ("quality", std.quality), ("recognition", std.recognition)):
         for item in items:
             if item.kind == "computed" and item.check:
-                reasons += _computed(part, item, my_checks)
+                reasons += _computed(part, item, ctx.checks.get((code, item.id)))
             else:
                 reasons += _recorded(part, item, facts)
     for veto in std.vetoes:
@@ -136,35 +157,31 @@ def county_verdict(code: str, std: Standard, schools: pd.DataFrame, cvs: pd.Data
     return CountyVerdict(code, verdict, reasons)
 
 
-def _school_rule(rule_id: str, scoped: pd.DataFrame) -> list[Reason]:
+def _school_rule(rule_id: str, failing: list[str], missing: int) -> list[Reason]:
     out = []
-    failing = scoped[scoped["school_pass"] == False]  # noqa: E712 - nullable booleans
-    missing = scoped[scoped["school_pass"].isna()]
-    if len(failing):
-        labels = failing["school_name"].astype(str) + "（" + failing["section"].map(SECTION_ZH) + "）"
-        names = "、".join(labels.head(5)) + ("等" if len(failing) > 5 else "")
+    if failing:
+        names = "、".join(failing[:5]) + ("等" if len(failing) > 5 else "")
         out.append(Reason("resource", rule_id, "fail", f"{len(failing)} 个学校（学段）资源配置未达标：{names}",
                           f"{len(failing)} school sections fail the resource thresholds"))
-    if len(missing):
-        out.append(Reason("resource", rule_id, "missing", f"{len(missing)} 个学校（学段）数据不全，无法判定资源配置",
-                          f"{len(missing)} school sections lack data for the resource indicators"))
+    if missing:
+        out.append(Reason("resource", rule_id, "missing", f"{missing} 个学校（学段）数据不全，无法判定资源配置",
+                          f"{missing} school sections lack data for the resource indicators"))
     return out
 
 
-def _cv_each(rule_id: str, std: Standard, scoped: pd.DataFrame, cvs: pd.DataFrame) -> list[Reason]:
+def _cv_each(rule_id: str, std: Standard, code: str, ctx: _Context) -> list[Reason]:
     out = []
     for section in std.sections:
-        if not (scoped["section"] == section).any():
+        if not ctx.scoped_sections.get((code, section)):
             out.append(Reason("resource", f"{rule_id}.{section}", "missing", f"{SECTION_ZH[section]}没有纳入计算的学校",
                               f"no {section} schools in scope"))
             continue
         for ind in std.indicators:
-            row = cvs[(cvs["section"] == section) & (cvs["indicator"] == ind.id)]
-            cv = float(row["cv"].iloc[0]) if len(row) and pd.notna(row["cv"].iloc[0]) else float("nan")
             limit = ind.cv_limit.get(section)
             if limit is None:
                 continue
-            if np.isnan(cv):
+            cv = ctx.cvs.get((code, section, ind.id))
+            if cv is None or pd.isna(cv):
                 out.append(Reason("resource", f"{ind.id}.{section}", "missing",
                                   f"{SECTION_ZH[section]}{ind.zh}差异系数无法计算", f"{section} CV of {ind.id} cannot be computed"))
             elif cv > limit * (1 + REL_TOL):
@@ -174,16 +191,15 @@ def _cv_each(rule_id: str, std: Standard, scoped: pd.DataFrame, cvs: pd.DataFram
     return out
 
 
-def _cv_composite(rule_id: str, limits: Mapping[str, float], std: Standard, cvs: pd.DataFrame) -> list[Reason]:
+def _cv_composite(rule_id: str, limits: Mapping[str, float], std: Standard, code: str, ctx: _Context) -> list[Reason]:
     out = []
     for section in std.sections:
-        mine = cvs[cvs["section"] == section]
-        values = mine["cv"].to_numpy(dtype=float)
-        if len(values) < len(std.indicators) or np.isnan(values).any():
+        values = [ctx.cvs.get((code, section, ind.id)) for ind in std.indicators]
+        if not ctx.scoped_sections.get((code, section)) or any(v is None or pd.isna(v) for v in values):
             out.append(Reason("resource", f"{rule_id}.{section}", "missing", f"{SECTION_ZH[section]}综合差异系数无法计算",
                               f"{section} composite CV cannot be computed"))
             continue
-        comp = float(values.mean())
+        comp = float(np.mean(np.asarray(values, dtype=float)))
         if comp > limits[section] * (1 + REL_TOL):
             out.append(Reason("resource", f"{rule_id}.{section}", "fail",
                               f"{SECTION_ZH[section]}综合差异系数 {comp:.3f}，高于 {limits[section]:.2f}",
@@ -191,13 +207,13 @@ def _cv_composite(rule_id: str, limits: Mapping[str, float], std: Standard, cvs:
     return out
 
 
-def _computed(part: str, item: CountyItem, checks: pd.DataFrame) -> list[Reason]:
-    row = checks[checks["item"] == item.id]
-    if row.empty or int(row["checked"].iloc[0]) + int(row["missing"].iloc[0]) == 0:
+def _computed(part: str, item: CountyItem, row: Mapping[str, Any] | None) -> list[Reason]:
+    if row is None or int(row["checked"]) + int(row["missing"]) == 0:
         return [Reason(part, item.id, "missing", f"无数据：{item.zh}", f"no data: {item.en}")]
-    failed, missing = int(row["failed"].iloc[0]), int(row["missing"].iloc[0])
+    failed, missing = int(row["failed"]), int(row["missing"])
     if failed:
-        codes = [c for c in (row["failing"].iloc[0] or []) if c]
+        failing = row["failing"]
+        codes = [c for c in (list(failing) if failing is not None else []) if c]
         return [Reason(part, item.id, "fail", f"{item.zh}：{failed} 个学校未达到（{'、'.join(codes[:5])}）",
                        f"{item.en}: {failed} schools fail")]
     if missing:

@@ -11,15 +11,9 @@ from dudao.standards.model import Standard
 def long_values(schools: ir.Table, std: Standard) -> ir.Table:
     """One row per in-scope school section and indicator: county, section, indicator, x, students."""
     scoped = schools.filter(schools.in_scope)
-    parts = [
-        scoped.select(county_code=scoped.county_code, section=scoped.section, indicator=ibis.literal(ind.id),
-                      x=scoped[ind.id], p=scoped.students.cast("float64"))
-        for ind in std.indicators
-    ]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.union(part)
-    return out
+    wide = scoped.select("county_code", "section", p=scoped.students.cast("float64"),
+                         **{ind.id: scoped[ind.id].cast("float64") for ind in std.indicators})
+    return wide.pivot_longer([ind.id for ind in std.indicators], names_to="indicator", values_to="x")
 
 
 def county_cvs(schools: ir.Table, std: Standard) -> ir.Table:

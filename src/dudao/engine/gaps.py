@@ -14,12 +14,9 @@ largest shares of the weighted variance, Pᵢ/P·(xᵢ − X̄)².
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from dudao.engine.equity import weighted_cv
 from dudao.standards.model import Standard
 
 GAP_COLUMNS = ["county_code", "school_code", "school_name", "section", "indicator", "value", "threshold",
@@ -28,35 +25,47 @@ LIFT_COLUMNS = ["county_code", "section", "indicator", "cv", "cv_limit", "level"
                 "value", "lift", "addition", "cost", "variance_share"]
 
 
-def _addition(needed: float, unit: float, integer: bool) -> float:
-    if not unit or unit <= 0 or not math.isfinite(unit):
-        return float("nan")
-    raw = needed / unit
-    return float(math.ceil(raw - 1e-9)) if integer else math.ceil(raw * 100 - 1e-6) / 100
+def _additions(needed: np.ndarray, unit: np.ndarray, integer: bool) -> np.ndarray:
+    """Smallest whole (or 0.01) addition covering ``needed`` at ``unit`` value per added element unit."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where((unit > 0) & np.isfinite(unit), needed / unit, np.nan)
+    return np.ceil(raw - 1e-9) if integer else np.ceil(raw * 100 - 1e-6) / 100
 
 
 def school_gaps(schools: pd.DataFrame, std: Standard) -> pd.DataFrame:
     """One row per missed threshold of every failing in-scope school section."""
-    rows = []
+    parts = []
     failing = schools[schools["in_scope"] & (schools["school_pass"] == False)]  # noqa: E712 - nullable
     for ind in std.indicators:
         if ind.gap is None or f"{ind.id}__pass" not in failing:
             continue
-        missed = failing[failing[f"{ind.id}__pass"] == False]  # noqa: E712
-        for r in missed.itertuples(index=False):
-            rec = r._asdict()
-            value, thr, unit = rec[ind.id], rec[f"{ind.id}__thr"], rec[f"{ind.id}__unit"]
-            add = _addition(thr - value, unit, ind.gap.integer)
-            rows.append([rec["county_code"], rec["school_code"], rec["school_name"], rec["section"], ind.id, value, thr,
-                         ind.gap.element, add, ind.gap.unit_cost, add * ind.gap.unit_cost])
-    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+        m = failing[failing[f"{ind.id}__pass"] == False]  # noqa: E712
+        if m.empty:
+            continue
+        value, thr = m[ind.id].to_numpy(float), m[f"{ind.id}__thr"].to_numpy(float)
+        add = _additions(thr - value, m[f"{ind.id}__unit"].to_numpy(float), ind.gap.integer)
+        parts.append(pd.DataFrame({
+            "county_code": m["county_code"].to_numpy(), "school_code": m["school_code"].to_numpy(),
+            "school_name": m["school_name"].to_numpy(), "section": m["section"].to_numpy(), "indicator": ind.id,
+            "value": value, "threshold": thr, "element": ind.gap.element, "addition": add,
+            "unit_cost": ind.gap.unit_cost, "cost": add * ind.gap.unit_cost,
+        }))
+    if not parts:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    return pd.concat(parts, ignore_index=True).sort_values(["county_code", "school_code", "section", "indicator"],
+                                                           ignore_index=True)
+
+
+def _cv(x: np.ndarray, p: np.ndarray) -> float:
+    mean = (p * x).sum() / p.sum()
+    return float(np.sqrt((p * (x - mean) ** 2).sum() / p.sum()) / mean) if mean else float("nan")
 
 
 def _floor_level(x: np.ndarray, p: np.ndarray, limit: float) -> float:
     lo, hi = float(x.min()), float(x.max())
-    for _ in range(60):
+    while hi - lo > 1e-7 * max(abs(hi), 1.0):
         mid = (lo + hi) / 2
-        if weighted_cv(np.maximum(x, mid), p) <= limit:
+        if _cv(np.maximum(x, mid), p) <= limit:
             hi = mid
         else:
             lo = mid
@@ -66,25 +75,38 @@ def _floor_level(x: np.ndarray, p: np.ndarray, limit: float) -> float:
 def cv_lifts(schools: pd.DataFrame, cvs: pd.DataFrame, std: Standard, top: int = 5) -> pd.DataFrame:
     """For each CV over its limit: the lifts that bring it within the limit, and the main drivers."""
     over = cvs[cvs["cv_limit"].notna() & (cvs["cv"] > cvs["cv_limit"])]
-    scoped = schools[schools["in_scope"]]
-    rows = []
+    if over.empty:
+        return pd.DataFrame(columns=LIFT_COLUMNS)
+    scoped = schools[schools["in_scope"] & (schools["students"] > 0)]
+    index = scoped.groupby(["county_code", "section"]).indices
+    codes, names = scoped["school_code"].to_numpy(), scoped["school_name"].to_numpy()
+    students = scoped["students"].to_numpy(float)
+    out: dict[str, list[np.ndarray]] = {c: [] for c in LIFT_COLUMNS}
     for r in over.itertuples(index=False):
         ind = std.indicator(r.indicator)
-        group = scoped[(scoped["county_code"] == r.county_code) & (scoped["section"] == r.section)]
-        group = group[group[ind.id].notna() & (group["students"] > 0)]
-        x, p = group[ind.id].to_numpy(float), group["students"].to_numpy(float)
+        rows = index[(r.county_code, r.section)]
+        x_all = scoped[ind.id].to_numpy(float)[rows]
+        ok = ~np.isnan(x_all)
+        rows, x, p = rows[ok], x_all[ok], students[rows][ok]
         level = _floor_level(x, p, float(r.cv_limit))
         mean = (p * x).sum() / p.sum()
-        share = p / p.sum() * (x - mean) ** 2
+        share = p * (x - mean) ** 2
         share = share / share.sum() if share.sum() > 0 else share
-        unit = group[f"{ind.id}__unit"].to_numpy(float) if f"{ind.id}__unit" in group else np.full(len(x), np.nan)
-        drivers = set(np.argsort(-share)[:top].tolist())
-        for i in range(len(x)):
-            lift = max(level - x[i], 0.0)
-            if lift <= 0 and i not in drivers:
-                continue
-            add = _addition(lift, unit[i], ind.gap.integer) if ind.gap and lift > 0 else 0.0
-            cost = add * ind.gap.unit_cost if ind.gap else float("nan")
-            rows.append([r.county_code, r.section, ind.id, r.cv, r.cv_limit, level, group["school_code"].iloc[i],
-                         group["school_name"].iloc[i], x[i], lift, add, cost, share[i]])
-    return pd.DataFrame(rows, columns=LIFT_COLUMNS)
+        lift = np.maximum(level - x, 0.0)
+        keep = lift > 0
+        keep[np.argsort(-share)[:top]] = True
+        unit_col = f"{ind.id}__unit"
+        unit = scoped[unit_col].to_numpy(float)[rows] if unit_col in scoped else np.full(len(x), np.nan)
+        add = np.where(lift > 0, _additions(lift, unit, ind.gap.integer), 0.0) if ind.gap else np.full(len(x), np.nan)
+        n = int(keep.sum())
+        for col, val in (("county_code", r.county_code), ("section", r.section), ("indicator", ind.id), ("cv", r.cv),
+                         ("cv_limit", r.cv_limit), ("level", level)):
+            out[col].append(np.full(n, val, dtype=object if isinstance(val, str) else float))
+        out["school_code"].append(codes[rows][keep])
+        out["school_name"].append(names[rows][keep])
+        out["value"].append(x[keep])
+        out["lift"].append(lift[keep])
+        out["addition"].append(add[keep])
+        out["cost"].append(add[keep] * (ind.gap.unit_cost if ind.gap else np.nan))
+        out["variance_share"].append(share[keep])
+    return pd.DataFrame({c: np.concatenate(v) for c, v in out.items()})

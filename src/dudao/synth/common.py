@@ -16,18 +16,30 @@ multimedia classrooms) are school-level: the total is ``q × max(threshold / spl
 weight × students``, so that after the weighted split of ``youzhi2017.yaml`` every compulsory section
 of a combined school gets at least ``q`` times its own threshold.
 
-Thresholds, CV limits, split weights and the kinds' sections are read from the standards files, never
-written here. Only ``numpy.random.default_rng(seed)`` is used, so the same seed gives the same data.
+The county items the 2017 standard computes from school data (music and art rooms per class, school
+size, class size, certified teachers) follow a per-school design too: ``clean`` schools (the in-scope
+schools of counties designed to pass) get no uncertified teacher, enough rooms, no oversized class and
+a size under the limit; elsewhere a few schools miss each item. ``evaluate_2017`` recomputes every
+computed part of the 2017 verdict with numpy (the check formulas of ``youzhi2017.yaml`` are evaluated
+on arrays by ``vector_eval``), so that the generator knows the verdict it designed.
+
+Thresholds, CV limits, split weights, the computed items' checks and the kinds' sections are read from
+the standards files, never written here. Only ``numpy.random.default_rng(seed)`` is used, so the same
+seed gives the same data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
+import ast
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, reduce
+from typing import Any
 
 import numpy as np
 
+from dudao.standards.formula import Formula
 from dudao.standards.model import load_dictionary, load_standard
 
 KINDS = ("primary_school", "junior_school", "nine_year", "twelve_year", "complete_secondary",
@@ -51,6 +63,10 @@ OK, NEAR, BELOW, SEVERAL = range(4)
 PROFILE_NAMES = ("ok", "near", "below", "several")
 # Chance that a failing indicator is this one (R1..R7); integer indicators need enough students.
 FAIL_WEIGHTS = np.array([0.08, 0.12, 0.12, 0.14, 0.26, 0.18, 0.10])
+# Class-size bands of the statistics tables (element codes and their lower and upper bounds)
+BANDS = (("classes_46_50", 46, 50), ("classes_51_55", 51, 55), ("classes_56_65", 56, 65),
+         ("classes_66_plus", 66, 10**6))
+REL_TOL = 1e-9  # as in the engine: values this close (relative) to a threshold compare as equal
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,106 @@ def standards() -> Standards:
                 w[KINDS.index(kind), SECTIONS.index(s)] = v
     zh = tuple(std.indicator(c).zh for c in INDICATORS)
     return Standards(ks, thr, cvl, w, zh)
+
+
+# ---- formulas on arrays ---------------------------------------------------------------------------
+
+_VEC_ARITH = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+_VEC_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def vector_eval(formula: Formula, env: Mapping[str, Any]) -> Any:
+    """Evaluates a parsed formula of the standards language on numpy arrays (element-wise)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _vec(formula.tree.body, env)
+
+
+def _vec(node: ast.AST, env: Mapping[str, Any]) -> Any:
+    match node:
+        case ast.Name(id=name):
+            return env[name]
+        case ast.Constant(value=value):
+            return value
+        case ast.List(elts=elts) | ast.Tuple(elts=elts):
+            return [e.value for e in elts if isinstance(e, ast.Constant)]
+        case ast.BinOp(left=left, op=op, right=right):
+            return _VEC_ARITH[type(op)](_vec(left, env), _vec(right, env))
+        case ast.UnaryOp(op=ast.USub(), operand=operand):
+            return np.negative(_vec(operand, env))
+        case ast.UnaryOp(op=ast.Not(), operand=operand):
+            return np.logical_not(_vec(operand, env))
+        case ast.BoolOp(op=ast.And(), values=values):
+            return reduce(np.logical_and, [_vec(v, env) for v in values])
+        case ast.BoolOp(op=ast.Or(), values=values):
+            return reduce(np.logical_or, [_vec(v, env) for v in values])
+        case ast.Compare(left=left, ops=ops, comparators=comparators):
+            current, out = _vec(left, env), True
+            for op, comp in zip(ops, comparators, strict=True):
+                other = _vec(comp, env)
+                if isinstance(op, ast.In | ast.NotIn):
+                    ok = np.isin(current, other)
+                    ok = ok if isinstance(op, ast.In) else ~ok
+                else:
+                    ok = _VEC_COMPARE[type(op)](current, other)
+                out, current = np.logical_and(out, ok), other
+            return out
+        case ast.Call(func=ast.Name(id=fname), args=args):
+            vals = [_vec(a, env) for a in args]
+            if fname == "where":
+                return np.where(vals[0], vals[1], vals[2])
+            if fname == "implies":
+                return np.logical_or(np.logical_not(vals[0]), vals[1])
+            if fname in ("min", "max"):
+                return reduce(np.minimum if fname == "min" else np.maximum, vals)
+            return np.abs(vals[0])
+    raise ValueError(f"unsupported formula node {type(node).__name__}")
+
+
+@dataclass(frozen=True)
+class ItemLimits:
+    """What the computed county items of the 2017 standard allow, found by evaluating their checks."""
+
+    checks: tuple[tuple[str, str], ...]  # (item id, level) of every computed item
+    class_cap: np.ndarray  # (3,) largest allowed class per section (inf where no band is checked)
+    size_cap: np.ndarray  # (kinds,) largest allowed school (students over all its sections)
+    classes_per_room: int  # classes one music room (and one art room) may serve
+
+
+def _probe(item: str, env: dict[str, Any]) -> np.ndarray:
+    return np.asarray(vector_eval(load_standard("youzhi2017").formulas[item], env), dtype=bool)
+
+
+@cache
+def item_limits() -> ItemLimits:
+    """Probes the checks of G03 (rooms), G04 (school size) and G05 (class size) of ``youzhi2017.yaml``."""
+    std = load_standard("youzhi2017")
+    items = [i for i in [*std.guarantee, *std.quality] if i.kind == "computed" and i.check]
+    checks = tuple((i.id, i.level or "section") for i in items)
+    ids = {i.id for i in items}
+    cap = np.full(3, np.inf)
+    if "G05" in ids:
+        for s, name in enumerate(SECTIONS):
+            env: dict[str, Any] = {b: np.zeros(len(BANDS)) for b, _, _ in BANDS}
+            for j, (b, _, _) in enumerate(BANDS):
+                env[b][j] = 1
+            env["section"] = np.full(len(BANDS), name)
+            bad = ~_probe("G05", env)
+            if bad.any():
+                cap[s] = min(lo for (_, lo, _), x in zip(BANDS, bad, strict=True) if x) - 1
+    size = np.full(len(KINDS), np.inf)
+    if "G04" in ids:
+        n = np.arange(1, 20001, dtype=np.float64)
+        for k, kind in enumerate(KINDS):
+            ok = _probe("G04", {"students": n, "kind": np.full(len(n), kind)})
+            size[k] = n[ok].max() if ok.any() else 0.0
+    per_room = 10**6
+    if "G03" in ids:
+        n = np.arange(1, 1001, dtype=np.float64)
+        ones = np.ones(len(n))
+        ok = _probe("G03", {"classes": n, "music_rooms": ones, "art_rooms": ones})
+        per_room = int(n[ok].max()) if ok.any() else 1
+    return ItemLimits(checks, cap, size, per_room)
 
 
 @dataclass(frozen=True)
@@ -284,6 +400,7 @@ class Latent:
     funds_f: np.ndarray  # public funds top-up factor; NaN = not recorded
     rented_f: np.ndarray  # rented sports venue as a share of the sports area; NaN = none
     profile: np.ndarray  # designed profile per section (OK, NEAR, BELOW, SEVERAL)
+    cap: np.ndarray = field(default_factory=lambda: np.zeros(0))  # largest allowed class; inf = any
 
 
 def _lookup_students(rng: np.random.Generator, kind: np.ndarray, sec: np.ndarray, loc: np.ndarray) -> np.ndarray:
@@ -328,7 +445,7 @@ def sample_latent(rng: np.random.Generator, sc: Schools, se: Sections, size: flo
                       rng.uniform(0.9, 1.0, n))
     sh_pma = np.select([sec == 0, sec == 1], [rng.uniform(0.14, 0.22, n), rng.uniform(0.12, 0.18, n)],
                        rng.uniform(0.10, 0.16, n))
-    cert_short = np.where(rng.random(n) < 0.1, rng.integers(1, 3, n), 0)
+    cert_short = np.where(rng.random(n) < 0.06, rng.integers(1, 3, n), 0)
     mental = np.select([s0 >= 1000, s0 >= 300, tp], [rng.integers(2, 4, n), rng.integers(1, 3, n), 0],
                        (rng.random(n) < 0.6).astype(np.int64))
     boarding = sc.boarding[se.sch]
@@ -347,7 +464,7 @@ def sample_latent(rng: np.random.Generator, sc: Schools, se: Sections, size: flo
     q_f = np.clip(q_f, 1.1, 3.5)
     comp_rate = rng.uniform(10, 22, m) + np.where(np.isin(sc.kind, (JUNIOR, COMPLETE)), 5, 0)
     book_rate = rng.uniform(22, 40, m) + np.where(np.isin(sc.kind, (JUNIOR, COMPLETE)), 12, 0)
-    rooms_short = (rng.random((m, 2)) < np.where(sc.kind == TPOINT, 0.5, 0.1)[:, None]).astype(np.int64)
+    rooms_short = (rng.random((m, 2)) < np.where(sc.kind == TPOINT, 0.5, 0.04)[:, None]).astype(np.int64)
     funds_f = np.where(sc.private, np.where(rng.random(m) < 0.3, np.nan, rng.uniform(0.2, 0.6, m)),
                        rng.uniform(1.0, 1.25, m))
     rented_f = np.where((sc.loc == URBAN) & ~sc.private & (rng.random(m) < 0.06), rng.uniform(0.1, 0.4, m), np.nan)
@@ -359,8 +476,31 @@ def sample_latent(rng: np.random.Generator, sc: Schools, se: Sections, size: flo
         board_sh=board_sh, ent_f=ent_f, grad_f=grad_f, visiting=visiting,
         q_t=np.ones((n, 3)), fail_t=np.zeros((n, 3), dtype=bool), q_f=q_f, fail_f=np.zeros((m, 4), dtype=bool),
         comp_rate=comp_rate, book_rate=book_rate, rooms_short=rooms_short, funds_f=funds_f,
-        rented_f=rented_f, profile=np.zeros(n, dtype=np.int64),
+        rented_f=rented_f, profile=np.zeros(n, dtype=np.int64), cap=np.full(n, np.inf),
     )
+
+
+def make_clean(sc: Schools, se: Sections, lat: Latent, clean: np.ndarray, years: int = 1) -> np.ndarray:
+    """Makes the in-scope schools of the ``clean`` counties meet every computed item of the 2017 standard.
+
+    No uncertified teacher, enough music and art rooms, no class above the limit, and a school size
+    under the limit with room for ``years`` of enrolment growth (at most 3% a year). Returns the
+    clean schools.
+    """
+    lim = item_limits()
+    cand = candidates(sc, se)
+    in_scope = np.bincount(se.sch, weights=cand, minlength=len(sc)) > 0
+    schools = in_scope & clean[sc.county]
+    rows = schools[se.sch] & cand
+    lat.cert_short[rows] = 0
+    lat.rooms_short[schools] = 0
+    lat.cap[rows] = lim.class_cap[se.sec[rows]]
+    total = np.bincount(se.sch, weights=lat.s0, minlength=len(sc))
+    allowed = lim.size_cap[sc.kind] * 0.97 / 1.03 ** max(years - 1, 0)
+    f = np.where(schools & (total > allowed), allowed / np.maximum(total, 1), 1.0)[se.sch]
+    lat.s0 = np.maximum(np.floor(lat.s0 * f), 1)
+    lat.t0 = lat.t0 * f
+    return schools
 
 
 def candidates(sc: Schools, se: Sections) -> np.ndarray:
@@ -385,11 +525,17 @@ def binding(sc: Schools, se: Sections) -> np.ndarray:
     return np.fmax.reduceat(vals, starts, axis=0)
 
 
-def design_schools(rng: np.random.Generator, sc: Schools, se: Sections, lat: Latent, profile: Profile) -> None:
-    """Marks some candidate sections to miss one or several thresholds (sets q < 1 and fail flags)."""
+def design_schools(rng: np.random.Generator, sc: Schools, se: Sections, lat: Latent, profile: Profile,
+                   clean: np.ndarray | None = None) -> None:
+    """Marks some candidate sections to miss one or several thresholds (sets q < 1 and fail flags).
+
+    Sections of ``clean`` schools are left to meet every threshold.
+    """
     st = standards()
     n = len(se)
     cand = candidates(sc, se)
+    if clean is not None:
+        cand &= ~clean[se.sch]
     u = rng.random(n)
     prof = np.select([u < profile.several, u < profile.several + profile.below,
                       u < profile.several + profile.below + profile.near], [SEVERAL, BELOW, NEAR], OK)
@@ -433,12 +579,14 @@ class CountyDesign:
 
 
 def design_counties(rng: np.random.Generator, sc: Schools, se: Sections, lat: Latent, n_counties: int,
-                    share: float) -> CountyDesign:
-    """Gives a few 'flagship' schools of some counties several times the facilities of the others."""
+                    share: float, exclude: np.ndarray | None = None) -> CountyDesign:
+    """Gives a few 'flagship' schools of some counties (not ``exclude``) several times the facilities
+    of the others."""
     cand = candidates(sc, se) & (lat.profile == OK) & ~lat.fail_f[se.sch].any(axis=1)
     cnt = np.bincount(sc.county[se.sch[cand]] * 2 + se.sec[cand], minlength=2 * n_counties)
     cnt = cnt.reshape(n_counties, 2)
-    eligible = np.flatnonzero((cnt >= 4).any(axis=1))
+    ok = (cnt >= 4).any(axis=1) if exclude is None else (cnt >= 4).any(axis=1) & ~exclude
+    eligible = np.flatnonzero(ok)
     n_pick = min(len(eligible), max(1, round(share * n_counties))) if n_counties >= 3 else 0
     chosen = np.sort(rng.permutation(eligible)[:n_pick])
     sec = np.where(cnt[chosen, 0] >= 4, 0, 1)
@@ -560,14 +708,21 @@ def derive(sc: Schools, se: Sections, lat: Latent, students: np.ndarray, fac: Fa
                      np.where(s >= 45, 3, np.ceil(s / 15)))
     c = np.maximum(c, minc)
     c = np.where(tp, np.clip(np.ceil(s / lat.avg), 1, 4), np.where(sp, np.ceil(s / lat.avg), c))
+    capped = np.isfinite(lat.cap) & (s > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(capped, np.maximum(c, np.ceil(s * (1 + np.sqrt(3.0) * lat.csd) / lat.cap)), c)
     c = np.where(s > 0, np.clip(c, 1, 300), 0).astype(np.int64)
-    sizes, owner = _class_sizes(s, c, lat.csd, lat.phase)
-    bands = [np.bincount(owner, weights=(sizes >= lo) & (sizes <= hi), minlength=len(se))
-             for lo, hi in ((46, 50), (51, 55), (56, 65), (66, 10**6))]
-    mx = np.zeros(len(se))
-    has = c > 0
-    if has.any():
-        mx[has] = np.maximum.reduceat(sizes, (np.cumsum(c) - c)[has])
+    for _ in range(20):  # sections with a class-size limit: one more class until the largest fits
+        sizes, owner = _class_sizes(s, c, lat.csd, lat.phase)
+        mx = np.zeros(len(se))
+        has = c > 0
+        if has.any():
+            mx[has] = np.maximum.reduceat(sizes, (np.cumsum(c) - c)[has])
+        over = capped & (mx > lat.cap) & (c < 300)
+        if not over.any():
+            break
+        c = c + over
+    bands = [np.bincount(owner, weights=(sizes >= lo) & (sizes <= hi), minlength=len(se)) for _, lo, hi in BANDS]
 
     # teachers
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -613,7 +768,7 @@ def derive(sc: Schools, se: Sections, lat: Latent, students: np.ndarray, fac: Fa
     m = len(sc)
     s_school = np.bincount(se.sch, weights=s, minlength=m)
     c_school = np.bincount(se.sch, weights=c, minlength=m)
-    rooms = np.maximum(np.ceil(c_school / 12)[:, None] - lat.rooms_short, 0)
+    rooms = np.maximum(np.ceil(c_school / item_limits().classes_per_room)[:, None] - lat.rooms_short, 0)
     rate = np.select([sp, sec == 0, sec == 1], [6000.0, 720.0, 940.0], 1100.0)
     base = np.bincount(se.sch, weights=s * rate, minlength=m)
     base = np.where((s_school > 0) & (s_school < 100), base * 100 / np.maximum(s_school, 1), base)
@@ -666,6 +821,89 @@ def county_cvs(county: np.ndarray, sec: np.ndarray, students: np.ndarray, values
             var = np.bincount(g, weights=p * (x[:, k] - mean[g]) ** 2, minlength=2 * n_counties) / ptot
             out[:, k] = np.sqrt(var) / mean
     return out.reshape(n_counties, 2, 7)
+
+
+@dataclass
+class Evaluation:
+    """The computed parts of the 2017 verdict for one year, per county (see ``evaluate_2017``)."""
+
+    in_scope: np.ndarray  # (sections,) section counts in the county computation
+    values: np.ndarray  # (sections, 7) R1..R7
+    school_fail: np.ndarray  # (sections,) in scope and failing the k-of-n school rule
+    county_of_fail: np.ndarray  # county of each failing section
+    cvs: np.ndarray  # (counties, 2, 7)
+    cv_over: np.ndarray  # (counties, 2, 7) above the limit
+    no_section: np.ndarray  # (counties, 2) no in-scope section of primary / junior
+    item_fail: dict[str, np.ndarray]  # computed item -> (counties,) failing schools or sections
+    item_checked: dict[str, np.ndarray]  # computed item -> (counties,) schools or sections checked
+
+    def fails(self) -> np.ndarray:
+        """(counties,) whether anything computed fails."""
+        bad = np.bincount(self.county_of_fail, minlength=len(self.cv_over)) > 0
+        bad |= self.cv_over.any(axis=(1, 2))
+        for counts in self.item_fail.values():
+            bad |= counts > 0
+        return bad
+
+    def missing(self) -> np.ndarray:
+        """(counties,) whether anything computed cannot be decided."""
+        out = self.no_section.any(axis=1)
+        for counts in self.item_checked.values():
+            out |= counts == 0
+        return out
+
+
+def rounded(cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Values as they are written: decimals to 2 places (see the element dictionary)."""
+    types = {e.code: e.type for e in load_dictionary().elements}
+    return {k: np.round(v, 2) if types.get(k) == "decimal" else v for k, v in cols.items()}
+
+
+def evaluate_2017(sc: Schools, se: Sections, county: np.ndarray, active: np.ndarray,
+                  sec_cols: Mapping[str, np.ndarray], sch_cols: Mapping[str, np.ndarray],
+                  n_counties: int) -> Evaluation:
+    """Recomputes, with numpy, what the 2017 assessment computes from school data: the school rule,
+    the difference coefficients and the computed county items, on the values as written."""
+    st = standards()
+    std = load_standard("youzhi2017")
+    sec_cols, sch_cols = rounded(sec_cols), rounded(sch_cols)
+    s = sec_cols["students"]
+    regular = ~sc.private & (sc.affil == 0) & ~np.isin(sc.kind, (TPOINT, SPECIAL)) & active
+    scoped_row = regular[se.sch] & (s > 0)  # every section, senior included
+    in_scope = scoped_row & (se.sec < 2)
+    vals = indicator_values(sc, se, sec_cols, sch_cols)
+    thr = st.thresholds[:, se.sec].T
+    rule = next(r for r in std.rules if r.kind == "k_of_n")
+    with np.errstate(invalid="ignore"):
+        passed = (vals >= thr * (1 - REL_TOL)).sum(axis=1)
+        ratio = np.nanmin(np.where(np.isnan(thr), np.inf, vals / thr), axis=1)
+    k = rule.k if rule.k is not None else 7
+    floor = rule.floor_ratio if rule.floor_ratio is not None else 1.0
+    school_fail = in_scope & ~((passed >= k) & (ratio >= floor * (1 - REL_TOL)))
+    sec_county = county[se.sch]
+    cvs = county_cvs(sec_county, se.sec, s, vals, in_scope, n_counties)
+    with np.errstate(invalid="ignore"):
+        cv_over = cvs > st.cv_limits[:, :2].T[None] * (1 + REL_TOL)
+    has = np.bincount(sec_county[in_scope] * 2 + se.sec[in_scope], minlength=2 * n_counties).reshape(n_counties, 2)
+
+    m = len(sc)
+    school_in = np.bincount(se.sch, weights=scoped_row, minlength=m) > 0
+    kind_names = np.asarray(KINDS)[sc.kind]
+    school_env: dict[str, Any] = {k: np.bincount(se.sch, weights=v, minlength=m) for k, v in sec_cols.items()}
+    school_env.update(sch_cols)
+    school_env["kind"] = kind_names
+    section_env: dict[str, Any] = {k: v[se.sch] for k, v in sch_cols.items()}
+    section_env.update(sec_cols)
+    section_env["kind"] = kind_names[se.sch]
+    section_env["section"] = np.asarray(SECTIONS)[se.sec]
+    item_fail, item_checked = {}, {}
+    for item, level in item_limits().checks:
+        ok = np.asarray(vector_eval(std.formulas[item], school_env if level == "school" else section_env), dtype=bool)
+        mask, where = (school_in, county) if level == "school" else (in_scope, sec_county)
+        item_fail[item] = np.bincount(where[mask & ~ok], minlength=n_counties)
+        item_checked[item] = np.bincount(where[mask], minlength=n_counties)
+    return Evaluation(in_scope, vals, school_fail, sec_county[school_fail], cvs, cv_over, has == 0, item_fail,
+                      item_checked)
 
 
 def zh_number(n: int) -> str:
