@@ -108,6 +108,7 @@ def test_same_seed_same_bytes(tmp_path: Path, small: ProvinceData) -> None:
     assert [p.name for p in first] == [p.name for p in second]
     assert {p.name for p in first} == {"province_21_2022.xlsx", "province_21_2022.csv", "province_21_2023.xlsx",
                                        "province_21_2023.csv", "province_21_2024.xlsx", "province_21_2024.csv",
+                                       "facts_21_2022.csv", "facts_21_2023.csv", "facts_21_2024.csv",
                                        "design.json"}
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
@@ -395,3 +396,173 @@ def test_nation_fast_and_seeded(nation_file: Path) -> None:
     assert time.perf_counter() - start < 20
     assert table.num_rows > 200_000
     assert not table.equals(pq.read_table(nation_file))
+
+
+# ---- county categories, recorded facts and the expected 2017 verdicts ------------------------------
+
+EXPECTED = {"model": "pass", "incomplete": "incomplete", "cv": "fail", "problems": "fail"}
+FACT_COLUMNS = ["县级行政区划代码", "县名称", "项目编号", "项目内容", "达标值", "数值", "是否达标", "佐证材料"]
+
+
+def _school_items(yd: YearData) -> dict[str, Counter[str]]:
+    """Per county, the schools (G03, G04) and sections (G05, G12) failing the computed items, evaluated
+    record by record with the standard's own formulas."""
+    std = load_standard("youzhi2017")
+    items = [i for i in std.guarantee if i.kind == "computed"]
+    schools = {s["school_code"]: s for s in yd.schools}
+    totals: dict[str, Counter[str]] = defaultdict(Counter)
+    for sec in yd.sections:
+        for key in ("students", "classes"):
+            totals[sec["school_code"]][key] += sec[key]
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for code, school in schools.items():
+        regular = (school["ownership"] == "public" and school["status"] == "operating"
+                   and school["affiliation"] == "county" and school["kind"] not in ("special", "teaching_point"))
+        if regular and totals[code]["students"] > 0:
+            rec = {**school, **totals[code]}
+            for item in items:
+                if item.level == "school" and std.formulas[item.id].evaluate(rec) is False:
+                    out[school["county_code"]][item.id] += 1
+    for sec in yd.sections:
+        rec = {**schools[sec["school_code"]], **sec}
+        if _in_scope(rec):
+            for item in items:
+                if item.level == "section" and std.formulas[item.id].evaluate(rec) is False:
+                    out[rec["county_code"]][item.id] += 1
+    return out
+
+
+def test_categories_and_expected_verdicts(liaoning: ProvinceData) -> None:
+    assert set(liaoning.categories) == set(liaoning.counties)
+    cats = Counter(liaoning.categories.values())
+    assert 30 <= cats["model"] <= 40 and 5 <= cats["incomplete"] <= 10
+    assert {c for c, k in liaoning.categories.items() if k == "cv"} == set(liaoning.design)
+    assert set(liaoning.expected_verdicts) == set(liaoning.years) == set(liaoning.facts)
+    for year, verdicts in liaoning.expected_verdicts.items():
+        assert {code: EXPECTED[cat] for code, cat in liaoning.categories.items()} == verdicts, year
+        counts = Counter(verdicts.values())
+        assert 30 <= counts["pass"] <= 40 and 5 <= counts["incomplete"] <= 10, (year, counts)
+        for code, verdict in verdicts.items():
+            reasons = liaoning.expected_reasons[year][code]
+            assert (verdict == "pass") == (not reasons)
+            assert (verdict == "fail") == any(r.startswith("fail ") for r in reasons)
+
+
+def test_clean_counties_pass_everything_computable(liaoning: ProvinceData) -> None:
+    clean = {c for c, k in liaoning.categories.items() if k in ("model", "incomplete")}
+    for year, yd in liaoning.years.items():
+        rows, over = _evaluate(yd)
+        items = _school_items(yd)
+        for rec, ratios in rows:
+            if rec["county_code"] in clean:
+                assert min(ratios.values()) >= 1, (year, rec["school_code"], rec["section"], ratios)
+        assert not clean & set(over), year
+        assert not clean & {c for c, n in items.items() if n}, (year, {c: items[c] for c in clean if items[c]})
+        sections = Counter((rec["county_code"], rec["section"]) for rec, _ in rows)
+        assert all(sections[c, s] for c in clean for s in ("primary", "junior"))
+        # the others keep realistic problems: each computed item fails somewhere, in a few schools
+        problems = [c for c, k in liaoning.categories.items() if k == "problems"]
+        for item in ("G03", "G04", "G05", "G12"):
+            failing = sum(items[c][item] for c in problems)
+            assert 10 <= failing <= 4 * len(problems), (year, item, failing)
+        failing_schools = {rec["county_code"] for rec, r in rows if not _school_rule(r)}
+        assert len(failing_schools) >= 0.5 * len(problems)
+
+
+def test_recorded_facts(liaoning: ProvinceData) -> None:
+    std = load_standard("youzhi2017")
+    items = {i.id: i for i in std.recorded_items()}
+    vetoes = {v.id for v in std.vetoes}
+
+    def ok(item_id: str, fact: tuple[float | None, bool | None, str]) -> bool:
+        value, passed, _ = fact
+        item = items[item_id]
+        if item.threshold is None or value is None:
+            return bool(passed)
+        return value < item.threshold if item.compare == "lt" else value >= item.threshold
+
+    for year, facts in liaoning.facts.items():
+        assert set(facts) == set(liaoning.counties)
+        blanks = 0
+        for code, mine in facts.items():
+            cat = liaoning.categories[code]
+            assert set(mine) <= set(items)
+            missing = set(items) - set(mine)
+            failing = {i for i, fact in mine.items() if not ok(i, fact)}
+            blanks += bool(missing)
+            for item_id, (value, passed, evidence) in mine.items():
+                assert evidence and passed is not None
+                assert (value is None) == (items[item_id].threshold is None), (item_id, value)
+                assert passed == ok(item_id, (value, passed, evidence))
+            if cat == "model":
+                assert not missing and not failing, (year, code, missing, failing)
+                assert 0.86 <= mine["S01"][0] <= 0.95 and 0.10 <= mine["G11"][0] <= 0.18
+                assert 0.95 <= mine["Q01"][0] <= 0.99
+            elif cat == "incomplete":
+                assert 1 <= len(missing) <= 3 and not failing, (year, code, missing, failing)
+            else:
+                assert len(failing) <= 2 and len(missing) <= 3
+                assert not failing & (vetoes - {"V04"})
+            assert "prerequisite" not in missing | failing or cat in ("cv", "problems")
+        assert 0.07 * len(facts) <= blanks <= 0.15 * len(facts), (year, blanks)
+        failing_counties = sum(any(not ok(i, f) for i, f in mine.items()) for mine in facts.values())
+        assert 0.1 * len(facts) <= failing_counties <= 0.4 * len(facts)
+
+
+def test_facts_files(tmp_path: Path, small: ProvinceData) -> None:
+    std = load_standard("youzhi2017")
+    items = std.recorded_items()
+    paths = [p for p in write_province(small, tmp_path) if p.name.startswith("facts_")]
+    assert [p.name for p in paths] == [f"facts_21_{y}.csv" for y in sorted(small.years)]
+    for path, year in zip(paths, sorted(small.years), strict=True):
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+        sheet = read_csv(path)
+        assert sheet.headers == FACT_COLUMNS
+        assert len(sheet.rows) == len(small.counties) * len(items)
+        got: dict[str, dict[str, tuple[float | None, bool | None, str]]] = defaultdict(dict)
+        for n, (_, cells) in enumerate(sheet.rows):
+            code, name, item_id, zh, threshold, value, passed, evidence = (str(x) for x in cells)
+            item = items[n % len(items)]
+            assert (code, name, item_id, zh) == (code, small.counties[code], item.id, item.zh)
+            assert threshold == ("" if item.threshold is None else f"{item.threshold:g}")
+            assert passed in ("是", "否", "")
+            if value or passed:
+                got[code][item_id] = (float(value) if value else None, {"是": True, "否": False}[passed], evidence)
+            else:
+                assert not evidence
+        assert dict(got) == {c: f for c, f in small.facts[year].items() if f}
+
+
+def test_design_json(tmp_path: Path, small: ProvinceData) -> None:
+    import json
+
+    path = next(p for p in write_province(small, tmp_path) if p.name == "design.json")
+    design = json.loads(path.read_text(encoding="utf-8"))
+    assert design["categories"] == small.categories
+    assert design["expected_verdicts"] == {str(y): v for y, v in small.expected_verdicts.items()}
+    assert set(design["expected_reasons"]) == {str(y) for y in small.years}
+
+
+@pytest.mark.parametrize("year", [2022, 2023, 2024])
+def test_engine_agrees_with_the_design(liaoning: ProvinceData, year: int) -> None:
+    """The real 2017 assessment (DuckDB, no Django) gives every county the verdict the generator designed,
+    for the same reasons."""
+    import ibis
+
+    from dudao.engine.assessment import Fact, assess
+    from dudao.engine.frames import sections_frame
+
+    d = load_dictionary()
+    yd = liaoning[year]
+    t = ibis.duckdb.connect().create_table("t", sections_frame(yd.schools, yd.sections, d))
+    facts = {c: {i: Fact(*f) for i, f in mine.items()} for c, mine in liaoning.facts[year].items()}
+    a = assess(t, load_standard("youzhi2017"), d, year=year, facts=facts)
+    assert set(a.verdicts) == set(liaoning.counties)
+    got = {c: v.verdict for c, v in a.verdicts.items()}
+    assert got == liaoning.expected_verdicts[year]
+    counts = Counter(got.values())
+    assert 30 <= counts["pass"] <= 40 and 5 <= counts["incomplete"] <= 10
+    for code, v in a.verdicts.items():
+        engine = {(r.status, r.item) for r in v.reasons}
+        designed = {tuple(r.split(" (")[0].split(" ", 1)) for r in liaoning.expected_reasons[year][code]}
+        assert engine == designed, code

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -81,20 +82,44 @@ def compute_tables(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | 
 
 def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
            facts: Mapping[str, Mapping[str, Fact]] | None = None, split_rule: str | None = None,
-           counties: list[str] | None = None, with_gaps: bool = True) -> Assessment:
-    """Runs the whole assessment on the backend of ``t`` and assembles the verdicts."""
+           counties: list[str] | None = None, with_gaps: bool = True, with_schools: bool = True) -> Assessment:
+    """Runs the whole assessment on the backend of ``t`` and assembles the verdicts.
+
+    Only aggregates and the rows that matter (failing schools; schools of CVs over their limit) leave
+    the backend, unless ``with_schools`` asks for the whole school table (for documents and reports).
+    """
     if counties is not None:
         t = t.filter(t.county_code.isin(counties))
     s_expr, cv_expr, check_expr = compute_tables(t, std, d, split_rule)
-    schools = s_expr.execute()
+    summary = s_expr.group_by(["county_code", "section"]).aggregate(
+        in_scope=s_expr.in_scope.cast("int64").sum(),
+        missing=(s_expr.in_scope & s_expr.school_pass.isnull()).cast("int64").sum(),
+    ).execute()
+    failing = s_expr.filter(s_expr.in_scope & (s_expr.school_pass == False)).execute()  # noqa: E712
     cvs = cv_expr.execute()
     checks = check_expr.execute()
-    ctx = _Context.build(schools, cvs, checks)
+    over = cvs[cvs["cv_limit"].notna() & (cvs["cv"] > cvs["cv_limit"])][["county_code", "section"]].drop_duplicates()
+    if with_schools:
+        schools = s_expr.execute()
+        lift_rows = schools
+    else:
+        lift_rows = _rows_of(s_expr.filter(s_expr.in_scope), over) if with_gaps else failing.iloc[0:0]
+        schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
+    ctx = _Context.build(summary, failing, cvs, checks)
     facts = facts or {}
     verdicts = {c: county_verdict(c, std, ctx, facts.get(c, {})) for c in ctx.counties}
-    gaps = school_gaps(schools, std) if with_gaps else pd.DataFrame()
-    lifts = cv_lifts(schools, cvs, std) if with_gaps else pd.DataFrame()
+    gaps = school_gaps(failing, std) if with_gaps else pd.DataFrame()
+    lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)
+
+
+def _rows_of(scoped: ir.Table, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The in-scope rows of the given (county, section) pairs."""
+    if pairs.empty:
+        return scoped.limit(0).execute()
+    keys = ibis.memtable(pairs.rename(columns={"county_code": "k_county", "section": "k_section"}))
+    joined = scoped.semi_join(keys, [scoped.county_code == keys.k_county, scoped.section == keys.k_section])
+    return joined.execute()
 
 
 @dataclass
@@ -109,18 +134,18 @@ class _Context:
     checks: dict[tuple[str, str], dict[str, Any]]
 
     @classmethod
-    def build(cls, schools: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame) -> _Context:
-        scoped = schools[schools["in_scope"]]
-        sizes = scoped.groupby(["county_code", "section"]).size()
-        fail_rows = scoped[scoped["school_pass"] == False]  # noqa: E712 - nullable booleans
-        labels = fail_rows["school_name"].astype(str) + "（" + fail_rows["section"].map(SECTION_ZH) + "）"
-        failing = labels.groupby(fail_rows["county_code"]).agg(list).to_dict() if len(fail_rows) else {}
-        missing = scoped[scoped["school_pass"].isna()].groupby("county_code").size().to_dict()
+    def build(cls, summary: pd.DataFrame, failing: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame) -> _Context:
+        sizes = dict(zip(zip(summary["county_code"], summary["section"], strict=True),
+                         summary["in_scope"].astype(int).tolist(), strict=True))
+        missing = summary.groupby("county_code")["missing"].sum()
+        failing = failing.sort_values(["county_code", "school_code", "section"])
+        labels = failing["school_name"].astype(str) + "（" + failing["section"].map(SECTION_ZH) + "）"
+        fail_map = labels.groupby(failing["county_code"]).agg(list).to_dict() if len(failing) else {}
         cv_map = dict(zip(zip(cvs["county_code"], cvs["section"], cvs["indicator"], strict=True),
                           cvs["cv"].tolist(), strict=True))
         check_map = {(r["county_code"], r["item"]): r for r in checks.to_dict("records")}
-        return cls(sorted(set(schools["county_code"])), {k: int(v) for k, v in sizes.items()}, failing, missing,
-                   cv_map, check_map)
+        return cls(sorted(set(summary["county_code"])), sizes, fail_map,
+                   {k: int(v) for k, v in missing.items() if v}, cv_map, check_map)
 
 
 def county_verdict(code: str, std: Standard, ctx: _Context, facts: Mapping[str, Fact]) -> CountyVerdict:
@@ -213,7 +238,7 @@ def _computed(part: str, item: CountyItem, row: Mapping[str, Any] | None) -> lis
     failed, missing = int(row["failed"]), int(row["missing"])
     if failed:
         failing = row["failing"]
-        codes = [c for c in (list(failing) if failing is not None else []) if c]
+        codes = sorted(c for c in (list(failing) if failing is not None else []) if c)
         return [Reason(part, item.id, "fail", f"{item.zh}：{failed} 个学校未达到（{'、'.join(codes[:5])}）",
                        f"{item.en}: {failed} schools fail")]
     if missing:

@@ -8,7 +8,7 @@ import ibis.expr.types as ir
 from dudao.standards.model import Standard
 
 
-def long_values(schools: ir.Table, std: Standard) -> ir.Table:
+def long_values(schools: ir.Table, std: Standard) -> ir.Table:  # for analysts: one row per value
     """One row per in-scope school section and indicator: county, section, indicator, x, students."""
     scoped = schools.filter(schools.in_scope)
     wide = scoped.select("county_code", "section", p=scoped.students.cast("float64"),
@@ -17,21 +17,38 @@ def long_values(schools: ir.Table, std: Standard) -> ir.Table:
 
 
 def county_cvs(schools: ir.Table, std: Standard) -> ir.Table:
-    """CV = sqrt(Σ (Pᵢ/P)(xᵢ − X̄)²) / X̄ with X̄ = Σ Pᵢxᵢ / P, per county × section × indicator."""
-    v = long_values(schools, std)
-    v = v.filter(v.x.notnull() & (v.p > 0))
-    w = ibis.window(group_by=[v.county_code, v.section, v.indicator])
-    total = v.p.sum().over(w)
-    mean = (v.p * v.x).sum().over(w) / total
-    v = v.mutate(mean=mean, total=total)
-    g = v.group_by(["county_code", "section", "indicator"]).aggregate(
-        mean=v.mean.max(),
-        students=v.p.sum(),
-        schools=v.x.count(),
-        var=(v.p / v.total * (v.x - v.mean) ** 2).sum(),
+    """CV = sqrt(Σ (Pᵢ/P)(xᵢ − X̄)²) / X̄ with X̄ = Σ Pᵢxᵢ / P, per county × section × indicator.
+
+    Two passes, as specified: the weighted means per group first, then the weighted squared deviations
+    from them (no one-pass Σx² shortcut). Computed wide (one column per indicator), then made long.
+    """
+    keys = ["county_code", "section"]
+    inds = [ind.id for ind in std.indicators]
+    scoped = schools.filter(schools.in_scope & (schools.students > 0))
+    p = scoped.students.cast("float64")
+    weight = {i: ibis.ifelse(scoped[i].notnull(), p, 0.0) for i in inds}
+    first = scoped.group_by(keys).aggregate(
+        **{f"{i}__P": weight[i].sum() for i in inds},
+        **{f"{i}__S": (weight[i] * scoped[i].fill_null(0)).sum() for i in inds},
+        **{f"{i}__n": scoped[i].count() for i in inds},
     )
-    cv = ibis.ifelse(g.mean != 0, g.var.sqrt() / g.mean, ibis.null("float64"))
-    limits = [(g.indicator == i.id) & (g.section == s) for i in std.indicators for s in i.cv_limit]
-    values = [i.cv_limit[s] for i in std.indicators for s in i.cv_limit]
-    limit = ibis.cases(*zip(limits, values, strict=True), else_=ibis.null("float64")) if limits else ibis.null("float64")
-    return g.mutate(cv=cv, cv_limit=limit).drop("var")
+    first = first.mutate(**{f"{i}__mean": first[f"{i}__S"] / first[f"{i}__P"] for i in inds})
+    joined = scoped.join(first, keys)
+    second = joined.group_by(keys).aggregate(
+        **{f"{i}__V": (ibis.ifelse(joined[i].notnull(), joined.students.cast("float64"), 0.0)
+                       * (joined[i].fill_null(0) - joined[f"{i}__mean"]) ** 2).sum() for i in inds},
+    )
+    both = first.join(second, keys)
+    parts = []
+    for ind in std.indicators:
+        i = ind.id
+        mean, total = both[f"{i}__mean"], both[f"{i}__P"]
+        cv = ibis.ifelse((total > 0) & (mean != 0), (both[f"{i}__V"] / total).sqrt() / mean, ibis.null("float64"))
+        limit = ibis.cases(*[(both.section == s, v) for s, v in ind.cv_limit.items()], else_=ibis.null("float64")) \
+            if ind.cv_limit else ibis.null("float64")
+        parts.append(both.select("county_code", "section", indicator=ibis.literal(i), mean=mean, students=total,
+                                 schools=both[f"{i}__n"], cv=cv, cv_limit=limit))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.union(part)
+    return out

@@ -7,7 +7,7 @@ labels never turn into empty boxes; the CJK font is still needed here, and is lo
 from __future__ import annotations
 
 import io
-import textwrap
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -45,8 +45,26 @@ def _svg(fig: Figure) -> str:
     return buf.getvalue()
 
 
-def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width=width, break_long_words=True)) or text
+BREAKS = re.compile(r"(?<=拥有)|(?<=、)|(?<=及以上)|(?=（)|(?<=）)|(?<=^生均)")
+
+
+def wrap_zh(text: str, width: int) -> str:
+    """Wraps a Chinese label at natural points (after 拥有, 、, around brackets), else every ``width`` characters."""
+    lines: list[str] = []
+    line = ""
+    for chunk in (c for c in BREAKS.split(text) if c):
+        if len(line) + len(chunk) <= width:
+            line += chunk
+            continue
+        if line:
+            lines.append(line)
+        while len(chunk) > width:
+            lines.append(chunk[:width])
+            chunk = chunk[width:]
+        line = chunk
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], composite: bool) -> str:
@@ -83,21 +101,21 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
                         color=BAD_COLOUR if over else "#222222", fontweight="bold" if over else "normal")
                 if composite and key == "composite" and limit is not None:
                     ax.plot([limit, limit], [y - 0.45, y + 0.45], color=LIMIT_COLOUR, lw=1.4, ls="--")
+                    ax.text(limit + xmax * 0.015, y, f"限值 {limit:.2f}", ha="left", va="center", fontsize=7,
+                            color=LIMIT_COLOUR)
             limits = {view.limits.get(k) for k, _ in labels}
             if not composite and len(limits) == 1 and None not in limits:
                 limit = limits.pop()
                 ax.axvline(limit, color=LIMIT_COLOUR, lw=1.1, ls="--")  # type: ignore[arg-type]
-                ax.text(limit, n - 0.35, f"限值 {limit:.2f}", ha="center", va="bottom", fontsize=7, color=LIMIT_COLOUR)
-            elif composite and view.composite_limit is not None:
-                ax.text(view.composite_limit, -0.85, f"限值 {view.composite_limit:.2f}", ha="center", va="top", fontsize=7,
-                        color=LIMIT_COLOUR)
+                ax.text(limit, n - 0.4, f"限值 {limit:.2f}", ha="center", va="bottom", fontsize=7, color=LIMIT_COLOUR,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             elif not composite:
                 for y, (key, _) in zip(ys, rows, strict=True):
                     lim = view.limits.get(key)
                     if lim is not None:
                         ax.plot([lim, lim], [y - 0.45, y + 0.45], color=LIMIT_COLOUR, lw=1.2, ls="--")
             ax.set_xlim(0, xmax)
-            ax.set_ylim(-1.0 if composite else -0.6, n - 0.4 + 0.45)
+            ax.set_ylim(-0.6, n - 0.4 + 0.45)
             ax.set_title(view.zh, fontsize=9, fontweight="bold", pad=10)
             ax.tick_params(axis="y", length=0)
             ax.tick_params(axis="x", labelsize=7)
@@ -105,7 +123,7 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
                 ax.spines[side].set_visible(False)
             ax.grid(axis="x", color="#e5e5e5", lw=0.6)
             ax.set_axisbelow(True)
-        axes[0].set_yticks(list(range(n))[::-1], [_wrap(name, 13) for _, name in rows], fontsize=7.5)
+        axes[0].set_yticks(list(range(n))[::-1], [wrap_zh(name, 12) for _, name in rows], fontsize=7.5)
         fig.supxlabel("差异系数（越小越均衡；红色为超过限值）", fontsize=7.5, y=0.0)
         fig.subplots_adjust(wspace=0.12)
         return _svg(fig)

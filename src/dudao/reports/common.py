@@ -219,7 +219,7 @@ class Context:
         views = list(section_views)
         for ind in self.indicators:
             vals: list[float | None] = [s["values"].get(ind.id) for v in views for s in v.schools]
-            thr_dec = [len(f"{t:g}".partition(".")[2]) + 1 for t in ind.thresholds.values()]
+            thr_dec = [len(f"{t:g}".partition(".")[2]) + (1 if t < 100 else 0) for t in ind.thresholds.values()]
             out[ind.id] = min(4, max([decimals_for(vals), *thr_dec]))
         return out
 

@@ -6,6 +6,7 @@ judgement in the document (which compares unrounded values), never a recomputati
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,18 @@ class Styles:
         return self(border=1, text_wrap=True, valign="top")
 
 
+def _print_setup(ws: Worksheet, header_rows: tuple[int, int] | None = None, landscape: bool = True) -> None:
+    """A4, fitted to the page width, header rows repeated on every printed page."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&8&A&R&8第 &P 页，共 &N 页")
+    if header_rows is not None:
+        ws.repeat_rows(*header_rows)
+
+
 class Widths:
     """Remembers the widest text per column and sets column widths at the end."""
 
@@ -105,9 +118,9 @@ def _write_row(ws: Worksheet, row: int, values: Sequence[Any], fmt: Format | Seq
 
 
 def _header(ws: Worksheet, row: int, labels: Sequence[str], st: Styles, widths: Widths | None = None,
-            col0: int = 0) -> None:
-    lines = max(str(label).count("\n") + 1 for label in labels)
-    ws.set_row(row, 15 * lines + 4)
+            col0: int = 0, lines: int | None = None) -> None:
+    lines = lines or max(str(label).count("\n") + 1 for label in labels)
+    ws.set_row(row, 14 * lines + 6)
     for i, label in enumerate(labels):
         ws.write(row, col0 + i, label, st.header)
         if widths is not None:
@@ -187,7 +200,7 @@ def _overview_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str,
     ws.freeze_panes(r + 1, 0)
     r += 1
     first = r
-    for part, reasons in ctx.reasons_by_part(county):
+    for _part, reasons in ctx.reasons_by_part(county):
         for reason in reasons:
             status = reason.get("status", "")
             fmt = st(border=1, **(BAD if status == "fail" else WARN))
@@ -195,6 +208,9 @@ def _overview_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str,
             ws.write(r, 1, ctx.item_label(reason), st.text)
             ws.write(r, 2, STATUS_ZH.get(status, status), fmt)
             ws.write(r, 3, reason.get("zh", ""), st.wrap)
+            lines = math.ceil(display_width(reason.get("zh", "")) / 86)
+            if lines > 1:
+                ws.set_row(r, 14 * lines + 2)
             r += 1
     if r == first:
         ws.write(r, 0, "（无：所有项目均已达标）", st.note)
@@ -206,6 +222,7 @@ def _overview_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str,
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 9)
     ws.set_column(3, 3, 90)
+    _print_setup(ws)
 
 
 def _schools_sheet(wb: Workbook, st: Styles, ctx: Context, view: SectionView, decimals: Mapping[str, int]) -> None:
@@ -225,9 +242,10 @@ def _schools_sheet(wb: Workbook, st: Styles, ctx: Context, view: SectionView, de
     hr = 3
     _header(ws, hr, head, st)
     ncol0 = 5
-    for j, ind in enumerate(inds):
+    for j in range(len(inds)):
         widths.fix(ncol0 + j, 14)
-        ws.set_row(hr, 64)
+    longest = max(display_width(ctx.indicator_header(i)) for i in inds)
+    ws.set_row(hr, 14 * (math.ceil(longest / 12) + 1) + 4)
     widths.fix(3, 10)
     widths.fix(4, 9)
     r = hr + 1
@@ -300,6 +318,7 @@ def _schools_sheet(wb: Workbook, st: Styles, ctx: Context, view: SectionView, de
     widths.fix(0, 12)
     widths.w[2] = max(widths.w.get(2, 0), 12)
     widths.apply()
+    _print_setup(ws, (hr, hr + 1))
 
 
 def _cv_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any], views: Sequence[SectionView]) -> None:
@@ -364,6 +383,7 @@ def _cv_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any],
     ws.set_column(2, 2, max(display_width(ctx.indicator_header(i)) for i in ctx.indicators) + 2)
     ws.set_column(3, 4, 14)
     ws.set_column(5, 5, 12)
+    _print_setup(ws, (hr, hr), landscape=False)
 
 
 def _gaps_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any], decimals: Mapping[str, int]) -> None:
@@ -430,8 +450,11 @@ def _gaps_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any
     widths.fix(0, 12)
     widths.fix(2, 6)
     widths.fix(3, 8)
+    widths.fix(5, 10)
+    widths.fix(6, 10)
     widths.fix(11, 50)
     widths.apply()
+    _print_setup(ws, (hr, hr))
 
 
 def _lifts_block(ws: Worksheet, st: Styles, ctx: Context, county: Mapping[str, Any], r: int, widths: Widths,
@@ -447,7 +470,7 @@ def _lifts_block(ws: Worksheet, st: Styles, ctx: Context, county: Mapping[str, A
         return r + 1
     groups = ctx.lift_groups(county)
     _header(ws, r, ["当前差异系数", "限值（不高于）", "学段", "指标代码", "指标名称", "需提高的学校数", "目标水平",
-                    "需新增的项目", "需新增数量", "单位", "估算金额（元）"], st)
+                    "需新增的项目", "需新增数量", "单位", "估算金额（元）"], st, lines=2)
     r += 1
     summary_rows = []
     for g in groups:
@@ -528,6 +551,7 @@ def province_workbook(ctx: Context, out: Path) -> Path:
     _meta_rows(ws, r + 1, ctx, st)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 90)
+    _print_setup(ws)
 
     ws = wb.add_worksheet("各县结果")
     widths = Widths(ws, maximum=30)
@@ -541,7 +565,8 @@ def province_workbook(ctx: Context, out: Path) -> Path:
     cv_col0 = len(head)
     head += [f"{zh}\n{i.id} {i.zh}" for s, zh in sections for i in ctx.indicators]
     _header(ws, 0, head, st)
-    ws.set_row(0, 60)
+    longest = max(display_width(i.zh) + 4 for i in ctx.indicators)
+    ws.set_row(0, 14 * (math.ceil(longest / 10) + 1) + 6)
     ws.freeze_panes(1, 4)
     for r, c in enumerate(counties, start=1):
         views = {v.code: v for v in ctx.sections(c)}
@@ -578,9 +603,12 @@ def province_workbook(ctx: Context, out: Path) -> Path:
     for col in range(4, len(head)):
         widths.fix(col, 12 if col < cv_col0 else 11)
     widths.apply()
+    _print_setup(ws, (0, 0))
     ws.write(n + 2, 0, "红色：超过限值（由评估程序按未舍入值判定）。差异系数显示 3 位小数。", st.note)
     if ctx.has_thresholds:
         col = xl_col_to_name(cv_col0 - 1)
         ws.write(n + 3, 2, "合计", st(bold=True))
         ws.write_formula(n + 3, cv_col0 - 1, f"=SUM({col}2:{col}{n + 1})", st.num(0, bold=True),
                          sum(c.get("gaps", {}).get("total_cost", 0.0) for c in counties))
+    wb.close()
+    return out

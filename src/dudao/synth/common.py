@@ -480,7 +480,8 @@ def sample_latent(rng: np.random.Generator, sc: Schools, se: Sections, size: flo
     )
 
 
-def make_clean(sc: Schools, se: Sections, lat: Latent, clean: np.ndarray, years: int = 1) -> np.ndarray:
+def make_clean(rng: np.random.Generator, sc: Schools, se: Sections, lat: Latent, clean: np.ndarray,
+               years: int = 1) -> np.ndarray:
     """Makes the in-scope schools of the ``clean`` counties meet every computed item of the 2017 standard.
 
     No uncertified teacher, enough music and art rooms, no class above the limit, and a school size
@@ -497,7 +498,8 @@ def make_clean(sc: Schools, se: Sections, lat: Latent, clean: np.ndarray, years:
     lat.cap[rows] = lim.class_cap[se.sec[rows]]
     total = np.bincount(se.sch, weights=lat.s0, minlength=len(sc))
     allowed = lim.size_cap[sc.kind] * 0.97 / 1.03 ** max(years - 1, 0)
-    f = np.where(schools & (total > allowed), allowed / np.maximum(total, 1), 1.0)[se.sch]
+    f = np.where(schools & (total > allowed), allowed * rng.uniform(0.75, 1.0, len(sc)) / np.maximum(total, 1), 1.0)
+    f = f[se.sch]
     lat.s0 = np.maximum(np.floor(lat.s0 * f), 1)
     lat.t0 = lat.t0 * f
     return schools
@@ -650,13 +652,19 @@ def initial_facilities(sc: Schools, se: Sections, lat: Latent) -> Facilities:
     )
 
 
-def grow_facilities(rng: np.random.Generator, fac: Facilities, frozen: np.ndarray) -> Facilities:
-    """One year of purchases and building; ``frozen`` schools (designed to fail) barely change."""
+def grow_facilities(rng: np.random.Generator, fac: Facilities, frozen: np.ndarray,
+                    steady: np.ndarray | None = None) -> Facilities:
+    """One year of purchases and building; ``frozen`` schools (designed to fail) barely change, and
+    ``steady`` schools (of counties designed to pass) make smaller purchases, so that their CVs hold."""
     m = len(fac.floor)
     u = rng.random((m, 5))
     equip = fac.equipment * (1 + rng.uniform(0, 0.02, m))
-    equip = np.where(u[:, 0] < 0.1, fac.equipment * (1 + rng.uniform(0.1, 0.35, m)), equip)
-    equip = np.where(u[:, 0] > 0.99, fac.equipment * (1 + rng.uniform(0.6, 1.0, m)), equip)
+    bought = rng.uniform(0.1, 0.35, m)
+    if steady is not None:
+        bought = np.where(steady, bought * 0.4, bought)
+    equip = np.where(u[:, 0] < 0.1, fac.equipment * (1 + bought), equip)
+    big = u[:, 0] > 0.99 if steady is None else (u[:, 0] > 0.99) & ~steady
+    equip = np.where(big, fac.equipment * (1 + rng.uniform(0.6, 1.0, m)), equip)
     equip = np.where(frozen, fac.equipment * (1 + rng.uniform(0, 0.01, m)), equip)
     floor = np.where((u[:, 1] < 0.02) & ~frozen, fac.floor * (1 + rng.uniform(0.1, 0.3, m)), fac.floor)
     sports = np.where((u[:, 2] < 0.01) & ~frozen, fac.sports * (1 + rng.uniform(0.1, 0.5, m)), fac.sports)
@@ -876,7 +884,7 @@ def evaluate_2017(sc: Schools, se: Sections, county: np.ndarray, active: np.ndar
     rule = next(r for r in std.rules if r.kind == "k_of_n")
     with np.errstate(invalid="ignore"):
         passed = (vals >= thr * (1 - REL_TOL)).sum(axis=1)
-        ratio = np.nanmin(np.where(np.isnan(thr), np.inf, vals / thr), axis=1)
+        ratio = np.where(np.isnan(thr) | np.isnan(vals), np.inf, vals / thr).min(axis=1)
     k = rule.k if rule.k is not None else 7
     floor = rule.floor_ratio if rule.floor_ratio is not None else 1.0
     school_fail = in_scope & ~((passed >= k) & (ratio >= floor * (1 - REL_TOL)))

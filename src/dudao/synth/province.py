@@ -14,6 +14,20 @@ What is designed in (and recorded in ``ProvinceData.design`` / ``school_design``
 - from year to year enrolment drifts by −5%…+3%, equipment is bought now and then; a few schools
   close (status ``closed`` for one year, then absent), merge into a neighbour (status ``merged`` with
   ``merged_into``) or move to a neighbouring county.
+
+Every county has a design category (``ProvinceData.categories``, the same every year):
+
+- ``model`` (about 35%): every in-scope school section meets all 7 thresholds, every CV is within its
+  limit, every in-scope school has enough music and art rooms, no class above the limit, a size under
+  the limit and only certified teachers, and every recorded county fact passes → verdict ``pass``;
+- ``incomplete`` (about 7%): the same school data, but 1–3 recorded facts left blank → ``incomplete``;
+- ``cv``: the counties designed to exceed a CV limit (above) → ``fail``;
+- ``problems``: the rest, with the usual failing schools, oversized classes, schools short of music or
+  art rooms, uncertified teachers and large urban schools, and now and then a failing fact → ``fail``.
+
+The recorded facts of every county and year are in ``ProvinceData.facts`` (see ``dudao.synth.facts``),
+and the verdict the design leads to, recomputed from the generated data and facts, in
+``ProvinceData.expected_verdicts`` (with its reasons in ``expected_reasons``).
 """
 
 from __future__ import annotations
@@ -30,10 +44,14 @@ from dudao.orgunits.divisions import Division, national_divisions
 from dudao.schools.workbook import write_csv, write_xlsx
 from dudao.standards.model import load_dictionary
 from dudao.synth import common as c
+from dudao.synth import facts as f
 
 DEFAULT_YEARS = (2022, 2023, 2024)
 CV_MARGIN = 0.08  # designed counties exceed their limit by at least this much in the first year
 MOVE_DISTANCE = 1.0  # a school moves only to a county whose centre is this close (degrees)
+CLEAN_CV_MARGIN = 0.12  # CVs of the clean counties stay this far under their limits in the first year
+MODEL_SHARE = 0.35  # counties designed to pass the 2017 assessment
+INCOMPLETE_SHARE = 0.07  # counties with passing school data and a few facts left blank
 
 
 @dataclass
@@ -56,6 +74,11 @@ class ProvinceData:
     design: dict[str, list[str]] = field(default_factory=dict)  # county code -> notes (CV designed to fail)
     school_design: dict[str, list[str]] = field(default_factory=dict)  # school code -> notes
     events: list[dict[str, Any]] = field(default_factory=list)
+    categories: dict[str, str] = field(default_factory=dict)  # county code -> model | incomplete | cv | problems
+    # year -> county code -> item id -> (value, passed, evidence); items left blank are absent
+    facts: dict[int, dict[str, dict[str, f.Fact]]] = field(default_factory=dict)
+    expected_verdicts: dict[int, dict[str, str]] = field(default_factory=dict)  # year -> county -> verdict
+    expected_reasons: dict[int, dict[str, list[str]]] = field(default_factory=dict)  # year -> county -> reasons
 
     def __getitem__(self, year: int) -> YearData:
         return self.years[year]
@@ -111,18 +134,38 @@ def generate_province(seed: int, province: str = "21", years: tuple[int, ...] = 
     sc = c.sample_schools(rng, region.is_district, counts, c.PROVINCE_PROFILE, core)
     se = c.expand_sections(sc.kind)
     lat = c.sample_latent(rng, sc, se, c.PROVINCE_PROFILE.size)
-    c.design_schools(rng, sc, se, lat, c.PROVINCE_PROFILE)
-    cd = c.design_counties(rng, sc, se, lat, n_c, c.PROVINCE_PROFILE.cv_county_share)
-    cvs = _tune(sc, se, lat, cd, n_c)
+    category = _categories(rng, sc, se, n_c)
+    clean = np.isin(category, ("model", "incomplete"))
+    clean_schools = c.make_clean(rng, sc, se, lat, clean, len(years))
+    c.design_schools(rng, sc, se, lat, c.PROVINCE_PROFILE, clean=clean_schools)
+    cd = c.design_counties(rng, sc, se, lat, n_c, c.PROVINCE_PROFILE.cv_county_share, exclude=clean)
+    category[cd.county] = "cv"
+    cvs = _tune(sc, se, lat, cd, n_c, clean)
 
     codes, names = _codes_and_names(rng, sc, region, province)
-    plan = _events(rng, sc, se, lat, cd, region, years)
+    plan = _events(rng, sc, se, lat, cd, region, years, clean)
     data = ProvinceData(province, seed, {d.code: d.name for d in region.counties}, {})
-    _years(rng, data, sc, se, lat, region, codes, names, years, plan)
+    evaluations = _years(rng, data, sc, se, lat, region, codes, names, years, plan, clean_schools)
     data.design = _county_notes(cd, cvs, region, codes, years[0])
     data.school_design = _school_notes(sc, se, lat, codes, years[0])
     data.events = _event_list(plan, codes, names, region, years)
+    data.categories = {d.code: str(category[i]) for i, d in enumerate(region.counties)}
+    _facts_and_verdicts(np.random.default_rng([seed, int(province), 2017]), data, region, years, evaluations)
     return data
+
+
+def _categories(rng: np.random.Generator, sc: c.Schools, se: c.Sections, n_c: int) -> np.ndarray:
+    """``model`` and ``incomplete`` counties among those with in-scope primary and junior sections;
+    the others ``problems`` (some become ``cv`` once the CV design is drawn)."""
+    cand = c.candidates(sc, se)
+    cnt = np.bincount(sc.county[se.sch[cand]] * 2 + se.sec[cand], minlength=2 * n_c).reshape(n_c, 2)
+    eligible = np.flatnonzero((cnt >= 2).all(axis=1))
+    n_model, n_inc = round(MODEL_SHARE * n_c), round(INCOMPLETE_SHARE * n_c)
+    chosen = rng.permutation(eligible)[:n_model + n_inc]
+    out = np.full(n_c, "problems", dtype=object)
+    out[chosen[:n_model]] = "model"
+    out[chosen[n_model:]] = "incomplete"
+    return out
 
 
 # ---- making the design come true -----------------------------------------------------------------
@@ -135,9 +178,12 @@ def _first_year_cvs(sc: c.Schools, se: c.Sections, lat: c.Latent, n_c: int) -> n
     return c.county_cvs(sc.county[se.sch], se.sec, sec_cols["students"], vals, c.candidates(sc, se), n_c)
 
 
-def _tune(sc: c.Schools, se: c.Sections, lat: c.Latent, cd: c.CountyDesign, n_c: int) -> np.ndarray:
-    """Strengthens the designed inequalities and evens out accidental ones until the design holds."""
+def _tune(sc: c.Schools, se: c.Sections, lat: c.Latent, cd: c.CountyDesign, n_c: int,
+          clean: np.ndarray) -> np.ndarray:
+    """Strengthens the designed inequalities and evens out accidental ones until the design holds
+    (with a wider margin in the ``clean`` counties, which must stay within every limit every year)."""
     limits = c.standards().cv_limits[:, :2].T  # (2, 7)
+    margin = np.where(clean, CLEAN_CV_MARGIN, 0.03)[:, None, None]
     designed = np.zeros((n_c, 2, 7), dtype=bool)
     designed[cd.county, cd.sec, cd.ind] = True
     cvs = _first_year_cvs(sc, se, lat, n_c)
@@ -148,7 +194,7 @@ def _tune(sc: c.Schools, se: c.Sections, lat: c.Latent, cd: c.CountyDesign, n_c:
                 lat.q_f[cd.flagship[i], ind - 3] *= 1.3
                 cd.factor[i] *= 1.3
                 changed = True
-        over = (cvs > limits[None] - 0.03) & ~designed
+        over = (cvs > limits[None] - margin) & ~designed
         for county in np.flatnonzero(over[:, :, 3:].any(axis=(1, 2))):
             ks = np.flatnonzero(over[county, :, 3:].any(axis=0))
             schools = np.flatnonzero(sc.county == county)
@@ -270,7 +316,9 @@ class _Plan:
 
 
 def _events(rng: np.random.Generator, sc: c.Schools, se: c.Sections, lat: c.Latent, cd: c.CountyDesign,
-            region: _Region, years: tuple[int, ...]) -> _Plan:
+            region: _Region, years: tuple[int, ...], clean: np.ndarray) -> _Plan:
+    """Closures anywhere; merges and moves only between counties that are not ``clean`` (a receiving
+    school's per-student resources drop, and a moved school keeps its own problems)."""
     plan = _Plan()
     if len(years) < 2:
         return plan
@@ -286,7 +334,8 @@ def _events(rng: np.random.Generator, sc: c.Schools, se: c.Sections, lat: c.Late
     for j, s in enumerate(rng.permutation(small)[:3]):
         plan.closed[int(s)] = 1 if j < 2 else last
 
-    donors = np.flatnonzero(plain & (sc.kind == c.PRIMARY) & (sc.loc == c.RURAL) & (s_school < 250))
+    donors = np.flatnonzero(plain & ~clean[sc.county] & (sc.kind == c.PRIMARY) & (sc.loc == c.RURAL)
+                            & (s_school < 250))
     taken = set(plan.closed)
     for s in rng.permutation(donors):
         if len(plan.merged) == 2:
@@ -302,7 +351,8 @@ def _events(rng: np.random.Generator, sc: c.Schools, se: c.Sections, lat: c.Late
             taken |= {int(s), r}
 
     coords = np.array([[d.longitude or np.nan, d.latitude or np.nan] for d in region.counties])
-    movers = np.flatnonzero(plain & (sc.kind == c.PRIMARY) & (sc.loc != c.URBAN) & ~region.is_district[sc.county])
+    movers = np.flatnonzero(plain & ~clean[sc.county] & (sc.kind == c.PRIMARY) & (sc.loc != c.URBAN)
+                            & ~region.is_district[sc.county])
     for s in rng.permutation(movers):
         if len(plan.moved) == 2 or len(region.counties) < 2:
             break
@@ -310,6 +360,7 @@ def _events(rng: np.random.Generator, sc: c.Schools, se: c.Sections, lat: c.Late
             continue
         dist = np.hypot(*(coords - coords[sc.county[s]]).T)
         dist[sc.county[s]] = np.inf
+        dist[clean] = np.inf
         if not (np.nanmin(dist, initial=np.inf) < MOVE_DISTANCE):
             continue
         plan.moved[int(s)] = (last if not plan.moved else 1, int(np.nanargmin(dist)))
@@ -334,7 +385,10 @@ def _py(values: np.ndarray, kind: str) -> list[Any]:
 
 
 def _years(rng: np.random.Generator, data: ProvinceData, sc: c.Schools, se: c.Sections, lat: c.Latent,
-           region: _Region, codes: list[str], names: list[str], years: tuple[int, ...], plan: _Plan) -> None:
+           region: _Region, codes: list[str], names: list[str], years: tuple[int, ...],
+           plan: _Plan, steady: np.ndarray) -> list[c.Evaluation]:
+    """Fills ``data.years``; returns the 2017 evaluation of the school data of every year."""
+    evaluations = []
     d = load_dictionary()
     types = {e.code: e.type for e in d.elements}
     school_num = [e.code for e in d.level_elements("school") if e.numeric]
@@ -354,7 +408,7 @@ def _years(rng: np.random.Generator, data: ProvinceData, sc: c.Schools, se: c.Se
             for s, (ym, r) in plan.merged.items():
                 if ym == yi:
                     students[primary_row[r]] += students[primary_row[s]]
-            fac = c.grow_facilities(rng, fac, frozen)
+            fac = c.grow_facilities(rng, fac, frozen, steady)
         status = np.zeros(len(sc), dtype=np.int64)  # 0 operating, 1 closed, 2 merged, -1 gone
         for s, yc in plan.closed.items():
             status[s] = 1 if yi == yc else (-1 if yi > yc else 0)
@@ -365,6 +419,7 @@ def _years(rng: np.random.Generator, data: ProvinceData, sc: c.Schools, se: c.Se
             if yi >= ymv:
                 county[s] = to
         sec_cols, sch_cols = c.derive(sc, se, lat, students, fac, status == 0)
+        evaluations.append(c.evaluate_2017(sc, se, county, status == 0, sec_cols, sch_cols, len(region.counties)))
         sch_py = {k: _py(sch_cols[k], types[k]) for k in school_num}
         sec_py = {k: _py(sec_cols[k], types[k]) for k in section_els if k in sec_cols}
         order = sorted(np.flatnonzero(status >= 0).tolist(), key=lambda i: (region.counties[county[i]].code, codes[i]))
@@ -386,6 +441,45 @@ def _years(rng: np.random.Generator, data: ProvinceData, sc: c.Schools, se: c.Se
                 row.update({k: v[r] for k, v in sec_py.items()})
                 sections.append(row)
         data.years[year] = YearData(year, schools, sections)
+    return evaluations
+
+
+# ---- county facts and the expected verdicts --------------------------------------------------------
+
+
+def _computed_reasons(ev: c.Evaluation, i: int) -> tuple[list[str], list[str]]:
+    """What fails, and what cannot be computed, in county ``i``'s school data."""
+    st = c.standards()
+    fails, missing = [], []
+    n_fail = int((ev.county_of_fail == i).sum())
+    if n_fail:
+        fails.append(f"school_k_of_n ({n_fail} section{'s' if n_fail > 1 else ''})")
+    for s, k in zip(*np.nonzero(ev.cv_over[i]), strict=True):
+        fails.append(f"{c.INDICATORS[k]}.{c.SECTIONS[s]} (CV {ev.cvs[i, s, k]:.3f} > {st.cv_limits[k, s]:.2f})")
+    for s in np.flatnonzero(ev.no_section[i]):
+        missing.append(f"county_cv.{c.SECTIONS[s]} (no school in scope)")
+    for item, counts in ev.item_fail.items():
+        if counts[i]:
+            fails.append(f"{item} ({counts[i]})")
+        elif not ev.item_checked[item][i]:
+            missing.append(f"{item} (no data)")
+    return fails, missing
+
+
+def _facts_and_verdicts(rng: np.random.Generator, data: ProvinceData, region: _Region, years: tuple[int, ...],
+                        evaluations: list[c.Evaluation]) -> None:
+    codes = [d.code for d in region.counties]
+    names = [d.name for d in region.counties]
+    prefectures = [region.prefecture(i) for i in range(len(codes))]
+    plans = f.plan(rng, [data.categories[code] for code in codes], years[0])
+    for year, ev in zip(years, evaluations, strict=True):
+        facts = f.year_facts(rng, plans, codes, names, prefectures, year, ev.fails())
+        data.facts[year] = facts
+        data.expected_verdicts[year], data.expected_reasons[year] = {}, {}
+        for i, code in enumerate(codes):
+            verdict, reasons = f.verdict(facts[code], *_computed_reasons(ev, i))
+            data.expected_verdicts[year][code] = verdict
+            data.expected_reasons[year][code] = reasons
 
 
 # ---- notes on the design --------------------------------------------------------------------------
@@ -454,21 +548,35 @@ def csv_rows(year: YearData) -> Iterable[dict[str, Any]]:
 
 
 def write_province(data: ProvinceData, out_dir: Path) -> list[Path]:
-    """Writes province_<code>_<year>.xlsx and .csv for every year, and design.json.
+    """Writes province_<code>_<year>.xlsx and .csv and facts_<code>_<year>.csv for every year, and design.json.
+
+    The facts file has the columns of the county facts import (县级行政区划代码, 县名称, 项目编号, 项目内容,
+    达标值, 数值, 是否达标, 佐证材料), one row per county and recorded item of youzhi2017; blank items
+    are rows with 数值, 是否达标 and 佐证材料 empty.
 
     design.json (sorted keys): ``counties`` (county code -> notes on the CV designed to exceed its
     limit), ``schools`` (school code -> the thresholds its sections miss in the first year), ``events``
-    (closures, merges, moves), ``province``, ``seed`` and ``years``.
+    (closures, merges, moves), ``categories`` (county code -> model | incomplete | cv | problems),
+    ``expected_verdicts`` (year -> county code -> pass | fail | incomplete under youzhi2017),
+    ``expected_reasons`` (year -> county code -> what fails or is missing), ``province``, ``seed`` and
+    ``years``.
     """
     d = load_dictionary()
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
+    codes = sorted(data.counties)
+    names = [data.counties[code] for code in codes]
     for year, yd in sorted(data.years.items()):
         stem = out_dir / f"province_{data.province}_{year}"
         paths.append(write_xlsx(stem.with_suffix(".xlsx"), d, year, yd.schools, yd.sections))
         paths.append(write_csv(stem.with_suffix(".csv"), d, csv_rows(yd)))
+        if year in data.facts:
+            paths.append(f.write_facts(out_dir / f"facts_{data.province}_{year}.csv", codes, names, data.facts[year]))
     design = {"province": data.province, "seed": data.seed, "years": sorted(data.years),
-              "counties": data.design, "schools": data.school_design, "events": data.events}
+              "counties": data.design, "schools": data.school_design, "events": data.events,
+              "categories": data.categories,
+              "expected_verdicts": {str(y): v for y, v in data.expected_verdicts.items()},
+              "expected_reasons": {str(y): {k: r for k, r in v.items() if r} for y, v in data.expected_reasons.items()}}
     path = out_dir / "design.json"
     path.write_text(json.dumps(design, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8")
     paths.append(path)
