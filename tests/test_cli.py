@@ -52,3 +52,24 @@ def test_standards_show(tmp_path):
     assert result.exit_code == 2 and "没有标准" in result.output
     result = runner.invoke(app, ["standards", "show", "elements"], env={"COLUMNS": "200"})
     assert "X02" in result.output and "students" in result.output
+
+
+def test_assess_table_and_json(tmp_path, liaoning, dictionary):
+    data = write_xlsx(tmp_path / "d.xlsx", dictionary, 2024, *dataset())
+    assert runner.invoke(app, ["import", str(data), "--year", "2024"]).exit_code == 0
+    result = runner.invoke(app, ["assess", "--standard", "youzhi2017"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "本溪满族自治县" in result.output and "未达标" in result.output and "输入哈希" in result.output
+    out = tmp_path / "a.json"
+    result = runner.invoke(app, ["assess", "--county", "210521", "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["standard"]["id"] == "youzhi2017" and doc["year"] == 2024
+    assert [c["code"] for c in doc["counties"]] == ["210521"]
+    county = doc["counties"][0]
+    assert county["verdict"] in ("pass", "fail", "incomplete")
+    section = county["sections"][0]
+    assert {"section", "cv", "cv_limit", "schools"} <= set(section)
+    assert {"code", "name", "students", "values", "school_pass"} <= set(section["schools"][0])
+    result = runner.invoke(app, ["assess", "--county", "999999"])
+    assert result.exit_code == 2 and "不是地市或县级代码" in result.output

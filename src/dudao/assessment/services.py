@@ -177,7 +177,15 @@ def write_facts_template(out: Path, standard_id: str, year: int, counties: list[
                 ws.write(row, 7, fact.evidence)
             row += 1
     ws.data_validation(1, 6, max(row, 2), 6, {"validate": "list", "source": [YES, NO]})
-    ws.write(row + 1, 0, f"{std.name_zh}（{std.source}）；学年 {year}。否决项“是否达标”填“是”表示不存在该情形。")
+    notes = wb.add_worksheet("填报说明")
+    notes.set_column(0, 0, 100)
+    for i, line in enumerate([
+        f"{std.name_zh}（{std.source}），{year}–{year + 1} 学年。",
+        "每行一个县的一个记录项。有“达标值”的项目填写“数值”（比例填小数，如 0.92），其余项目在“是否达标”中选“是”或“否”。",
+        "否决项（V 开头）“是否达标”填“是”表示不存在该情形，填“否”表示存在。",
+        "“佐证材料”填写文件名称或文号。空着的行表示尚未记录，评估结论将为“数据不全”。",
+    ]):
+        notes.write(i, 0, line)
     wb.close()
     return out
 

@@ -35,7 +35,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, reduce
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -139,14 +139,14 @@ def _vec(node: ast.AST, env: Mapping[str, Any]) -> Any:
         case ast.BoolOp(op=ast.Or(), values=values):
             return reduce(np.logical_or, [_vec(v, env) for v in values])
         case ast.Compare(left=left, ops=ops, comparators=comparators):
-            current, out = _vec(left, env), True
-            for op, comp in zip(ops, comparators, strict=True):
+            current, out = _vec(left, env), cast(Any, True)
+            for cmp, comp in zip(ops, comparators, strict=True):
                 other = _vec(comp, env)
-                if isinstance(op, ast.In | ast.NotIn):
+                if isinstance(cmp, ast.In | ast.NotIn):
                     ok = np.isin(current, other)
-                    ok = ok if isinstance(op, ast.In) else ~ok
+                    ok = ok if isinstance(cmp, ast.In) else ~ok
                 else:
-                    ok = _VEC_COMPARE[type(op)](current, other)
+                    ok = _VEC_COMPARE[type(cmp)](current, other)
                 out, current = np.logical_and(out, ok), other
             return out
         case ast.Call(func=ast.Name(id=fname), args=args):

@@ -182,8 +182,7 @@ def year_facts(rng: np.random.Generator, plans: Sequence[CountyPlan], codes: Seq
                 pos = float(np.clip(p.base[t] + (draws[0] - 0.5) * 0.2, 0.0, 1.0))
                 t += 1
                 a, b = (flo, fhi) if fails else (lo, hi)
-                value: float | None = round(a + (b - a) * pos, dec)
-                value = float(int(value)) if dec == 0 else value
+                value: float | None = float(round(a + (b - a) * pos, dec))
             else:
                 value = None
             if item.id in p.blank:

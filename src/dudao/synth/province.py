@@ -44,7 +44,7 @@ from dudao.orgunits.divisions import Division, national_divisions
 from dudao.schools.workbook import write_csv, write_xlsx
 from dudao.standards.model import load_dictionary
 from dudao.synth import common as c
-from dudao.synth import facts as f
+from dudao.synth import facts as cf
 
 DEFAULT_YEARS = (2022, 2023, 2024)
 CV_MARGIN = 0.08  # designed counties exceed their limit by at least this much in the first year
@@ -76,7 +76,7 @@ class ProvinceData:
     events: list[dict[str, Any]] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # county code -> model | incomplete | cv | problems
     # year -> county code -> item id -> (value, passed, evidence); items left blank are absent
-    facts: dict[int, dict[str, dict[str, f.Fact]]] = field(default_factory=dict)
+    facts: dict[int, dict[str, dict[str, cf.Fact]]] = field(default_factory=dict)
     expected_verdicts: dict[int, dict[str, str]] = field(default_factory=dict)  # year -> county -> verdict
     expected_reasons: dict[int, dict[str, list[str]]] = field(default_factory=dict)  # year -> county -> reasons
 
@@ -471,13 +471,13 @@ def _facts_and_verdicts(rng: np.random.Generator, data: ProvinceData, region: _R
     codes = [d.code for d in region.counties]
     names = [d.name for d in region.counties]
     prefectures = [region.prefecture(i) for i in range(len(codes))]
-    plans = f.plan(rng, [data.categories[code] for code in codes], years[0])
+    plans = cf.plan(rng, [data.categories[code] for code in codes], years[0])
     for year, ev in zip(years, evaluations, strict=True):
-        facts = f.year_facts(rng, plans, codes, names, prefectures, year, ev.fails())
+        facts = cf.year_facts(rng, plans, codes, names, prefectures, year, ev.fails())
         data.facts[year] = facts
         data.expected_verdicts[year], data.expected_reasons[year] = {}, {}
         for i, code in enumerate(codes):
-            verdict, reasons = f.verdict(facts[code], *_computed_reasons(ev, i))
+            verdict, reasons = cf.verdict(facts[code], *_computed_reasons(ev, i))
             data.expected_verdicts[year][code] = verdict
             data.expected_reasons[year][code] = reasons
 
@@ -571,7 +571,7 @@ def write_province(data: ProvinceData, out_dir: Path) -> list[Path]:
         paths.append(write_xlsx(stem.with_suffix(".xlsx"), d, year, yd.schools, yd.sections))
         paths.append(write_csv(stem.with_suffix(".csv"), d, csv_rows(yd)))
         if year in data.facts:
-            paths.append(f.write_facts(out_dir / f"facts_{data.province}_{year}.csv", codes, names, data.facts[year]))
+            paths.append(cf.write_facts(out_dir / f"facts_{data.province}_{year}.csv", codes, names, data.facts[year]))
     design = {"province": data.province, "seed": data.seed, "years": sorted(data.years),
               "counties": data.design, "schools": data.school_design, "events": data.events,
               "categories": data.categories,
