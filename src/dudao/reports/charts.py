@@ -78,7 +78,7 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
     rows = [*labels, ("composite", "综合差异系数（各项平均）")] if composite else list(labels)
     n = len(rows)
     with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(6.9, 0.28 * n + 0.75))
+        fig = Figure(figsize=(6.9, 0.27 * n + 0.5))
         axes = fig.subplots(1, len(views), sharey=True, squeeze=False)[0]
         top = 0.0
         for view in views:
@@ -98,7 +98,8 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
                     continue
                 ax.barh(y, v, height=0.62, color=colour, edgecolor="none")
                 ax.text(v + xmax * 0.012, y, f"{v:.3f}", va="center", ha="left", fontsize=7,
-                        color=BAD_COLOUR if over else "#222222", fontweight="bold" if over else "normal")
+                        color=BAD_COLOUR if over else "#222222", fontweight="bold" if over else "normal",
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85}, zorder=3)
                 if composite and key == "composite" and limit is not None:
                     ax.plot([limit, limit], [y - 0.45, y + 0.45], color=LIMIT_COLOUR, lw=1.4, ls="--")
                     ax.text(limit + xmax * 0.015, y, f"限值 {limit:.2f}", ha="left", va="center", fontsize=7,
@@ -124,7 +125,6 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
             ax.grid(axis="x", color="#e5e5e5", lw=0.6)
             ax.set_axisbelow(True)
         axes[0].set_yticks(list(range(n))[::-1], [wrap_zh(name, 12) for _, name in rows], fontsize=7.5)
-        fig.supxlabel("差异系数（越小越均衡；红色为超过限值）", fontsize=7.5, y=0.0)
         fig.subplots_adjust(wspace=0.12)
         return _svg(fig)
 

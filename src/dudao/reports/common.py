@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -209,7 +209,7 @@ class Context:
         rule = next((r for r in self.std.rules if r.id == head), None)
         if rule is not None:
             label = {"k_of_n": "学校达标", "cv_each": "差异系数", "cv_composite": "综合差异系数"}.get(rule.kind)
-            return (label or RULE_KIND_ZH.get(rule.kind, head)) + sec_zh
+            return label + sec_zh if label else "—"  # the part label already names a recorded rule
         return head + sec_zh
 
     def indicator_decimals(self, section_views: Iterable[SectionView]) -> dict[str, int]:
@@ -341,8 +341,47 @@ class Context:
         return self._divisions.get(county_code[:4] + "00", "")
 
     def area_name(self) -> str:
-        """"辽宁省" when every county is in one province; "各地" otherwise."""
+        """The province's name ("辽宁省") when every county is in one province, else an empty string."""
         provinces = {c["code"][:2] for c in self.doc["counties"]}
         if len(provinces) == 1:
             return self._divisions.get(next(iter(provinces)) + "0000", "")
         return ""
+
+
+def item_title(ctx: Context, reason: Mapping[str, Any]) -> str:
+    """What a reason is about, in words that do not depend on the county."""
+    head, _, sec = str(reason.get("item", "")).partition(".")
+    sec_zh = ctx.section_zh.get(sec, sec)
+    if head == "prerequisite" and ctx.std.prerequisite is not None:
+        return ctx.std.prerequisite.zh
+    rule = next((r for r in ctx.std.rules if r.id == head), None)
+    if rule is not None:
+        if rule.kind == "k_of_n":
+            return "有学校（学段）资源配置未达标"
+        if rule.kind == "cv_composite":
+            return f"{sec_zh}综合差异系数超过限值"
+        return rule.zh
+    ind = next((i for i in ctx.indicators if i.id == head), None)
+    if ind is not None:
+        return f"{sec_zh}{ind.zh}差异系数超过限值"
+    for item in [*ctx.std.guarantee, *ctx.std.quality, *ctx.std.recognition]:
+        if item.id == head:
+            return item.zh
+    for veto in ctx.std.vetoes:
+        if veto.id == head:
+            return f"一票否决：{veto.zh}"
+    return str(reason.get("zh", head))
+
+
+def common_fails(ctx: Context, counties: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]:
+    """(part, title, number of counties) for every failing item, most frequent first."""
+    counter: Counter[tuple[str, str]] = Counter()
+    for c in counties:
+        seen = set()
+        for r in c.get("reasons", []):
+            if r.get("status") == "fail":
+                key = (ctx.part_label(r), item_title(ctx, r))
+                if key not in seen:
+                    seen.add(key)
+                    counter[key] += 1
+    return [(p, t, n) for (p, t), n in counter.most_common()]

@@ -23,6 +23,7 @@ from dudao.reports.common import (
     VERDICT_ZH,
     Context,
     SectionView,
+    common_fails,
     display_width,
     year_label,
 )
@@ -417,7 +418,8 @@ def _gaps_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any
         r += 1
     last = r - 1
     if not rows:
-        ws.write(r, 0, "（没有未达标学校，不需要补充）", st.note)
+        ws.write(r, 0, "（没有未达标学校，不需要补充）" if ctx.has_thresholds else "（本标准对单所学校不设指标标准值，不做学校差距测算）",
+                 st.note)
         r += 1
     else:
         r += 1
@@ -466,7 +468,9 @@ def _lifts_block(ws: Worksheet, st: Styles, ctx: Context, county: Mapping[str, A
              "各项测算相互独立，不能简单相加。", st.note)
     r += 2
     if not lifts:
-        ws.write(r, 0, "（没有超过限值的差异系数，不需要测算）", st.note)
+        per_indicator = any(i.cv_limit for i in ctx.indicators)
+        ws.write(r, 0, "（没有超过限值的差异系数，不需要测算）" if per_indicator
+                 else "（本标准只对综合差异系数设限值，不做单项补短板测算）", st.note)
         return r + 1
     groups = ctx.lift_groups(county)
     _header(ws, r, ["当前差异系数", "限值（不高于）", "学段", "指标代码", "指标名称", "需提高的学校数", "目标水平",
@@ -547,10 +551,23 @@ def province_workbook(ctx: Context, out: Path) -> Path:
         ws.write_formula(r, 1, f'=COUNTIF(各县结果!$D:$D,"{VERDICT_SHORT[verdict]}")', st(border=1, align="center"), n)
         r += 1
     r += 1
+    fails = common_fails(ctx, counties)
+    if fails:
+        ws.write(r, 0, "未达标项目出现的县数", st(bold=True, font_size=12))
+        r += 1
+        _header(ws, r, ["评估部分", "县数", "未达标项目"], st)
+        r += 1
+        for part, title, n in fails:
+            ws.write(r, 0, part, st.text)
+            ws.write_number(r, 1, n, st(border=1, align="center"))
+            ws.write(r, 2, title, st.text)
+            r += 1
+        r += 1
     ws.write(r, 0, "计算依据", st(bold=True, font_size=12))
     _meta_rows(ws, r + 1, ctx, st)
     ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 90)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 80)
     _print_setup(ws)
 
     ws = wb.add_worksheet("各县结果")

@@ -11,7 +11,7 @@ import base64
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -23,6 +23,7 @@ from dudao.reports.common import (
     VERDICT_ZH,
     Context,
     SectionView,
+    common_fails,
     fmt_money,
     fmt_num,
     fmt_qty,
@@ -128,6 +129,8 @@ def county_html(ctx: Context, code: str) -> str:
         summary=_summary(ctx, county, views, decimals),
         cv_intro=_cv_intro(ctx),
         chart=_data_uri(chart),
+        chart_caption=esc("横轴为差异系数，越小越均衡；虚线为" + ("综合差异系数的限值" if ctx.composite_rule else "限值")
+                          + "，红色为超过限值。"),
         cv_table=_cv_table(ctx, views),
         schools_table=_schools_table(ctx, county, views, decimals),
         lifts=_lifts(ctx, county, decimals),
@@ -152,7 +155,7 @@ def _summary(ctx: Context, county: Mapping[str, Any], views: Sequence[SectionVie
             ind = g["indicator"]
             what = f"{noun(g['element_zh'])}" if g["unit"] != "元" else g["element_zh"]
             need = fmt_qty(g["addition"], g["unit"], g["integer"])
-            text = (f"有 <b>{g['schools']}</b> 所学校的{esc(ind.zh)}未达到标准，需新增{esc(what)}约 "
+            text = (f"有 <b>{g['schools']}</b> 所学校的{esc(ind.zh)}未达到标准，需新增{esc(what)}{_about(g)}"
                     f"<b class=\"num\">{esc(need)}</b>")
             if g["unit"] != "元":
                 text += f"，估算 <b class=\"num\">{esc(fmt_money(g['cost']))}</b>"
@@ -174,7 +177,7 @@ def _summary(ctx: Context, county: Mapping[str, Any], views: Sequence[SectionVie
                 unit = unit_word(ind.unit)
                 text += (f"。按“补短板”测算，需把 <b>{g['lifted']}</b> 所学校的该项指标提高到 "
                          f"<b class=\"num\">{fmt_num(g['level'], decimals.get(ind.id, 2))}</b>{esc(unit)}，"
-                         f"新增{esc(noun(g['element_zh']))}约 <b class=\"num\">{esc(fmt_qty(g['addition'], g['unit'], g['integer']))}</b>")
+                         f"新增{esc(noun(g['element_zh']))}{_about(g)}<b class=\"num\">{esc(fmt_qty(g['addition'], g['unit'], g['integer']))}</b>")
                 if g["unit"] != "元":
                     text += f"，估算 <b class=\"num\">{esc(fmt_money(g['cost']))}</b>"
             items.append(f"<li>{text}。</li>")
@@ -197,6 +200,11 @@ def _summary(ctx: Context, county: Mapping[str, Any], views: Sequence[SectionVie
     if not items:
         items.append("<li class=\"ok\">各项均达到要求。</li>")
     return f"<ul class=\"issues\">{''.join(items)}</ul>"
+
+
+def _about(group: Mapping[str, Any]) -> str:
+    """"约 " before an estimated amount; whole teachers or rooms are counted, not estimated."""
+    return " " if group["integer"] and group["unit"] != "元" else "约 "
 
 
 def _cv_intro(ctx: Context) -> str:
@@ -318,12 +326,16 @@ def _lifts(ctx: Context, county: Mapping[str, Any], decimals: Mapping[str, int])
             f"<td class=\"r\">{fmt_num(g['level'], dec)} {esc(unit_word(ind.unit))}</td><td class=\"c\">{g['lifted']}</td>"
             f"<td class=\"r\">{esc(fmt_qty(g['addition'], g['unit'], g['integer']))}</td>"
             f"<td class=\"r\">{esc(fmt_money(g['cost']))}</td></tr>")
-    return ("<h3>差异系数超过限值的补短板测算</h3>"
+    return ("<div class=\"keep\"><h3>差异系数超过限值的补短板测算</h3>"
             "<p>把低于“目标水平”的学校提高到该水平，差异系数即可降到限值以内。各项测算相互独立，不能简单相加；"
             "逐校明细见 Excel 报表“差距”工作表。</p>"
             "<table><thead><tr><th>学段</th><th>指标</th><th>差异系数</th><th>限值</th><th>目标水平</th>"
             "<th>需提高的学校</th><th>需新增</th><th>估算金额</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _prefix(label: str) -> str:
+    return "" if label in ("", "—") else f"{esc(label)}　"
 
 
 def _missing(ctx: Context, county: Mapping[str, Any]) -> str:
@@ -335,10 +347,13 @@ def _missing(ctx: Context, county: Mapping[str, Any]) -> str:
     if not groups:
         return "<p>没有缺数据的项目。</p>"
     out = ["<p>以下项目还没有记录，或记录不足以判定。请县教育局补录并附佐证材料（文件、统计表、调查报告等）。</p>"]
+    blocks = []
     for label, rs in groups.items():
-        lis = "".join(f"<li>{esc(ctx.item_label(r))}　{esc(r.get('zh', ''))}</li>" for r in rs)
-        out.append(f"<h3>{esc(label)}（{len(rs)} 项）</h3><ul class=\"missing-list\">{lis}</ul>")
-    return "".join(out)
+        lis = "".join(f"<li>{_prefix(ctx.item_label(r))}{esc(r.get('zh', ''))}</li>" for r in rs)
+        blocks.append(f"<div class=\"missing-group\"><h3>{esc(label)}（{len(rs)} 项）</h3>"
+                      f"<ul class=\"missing-list\">{lis}</ul></div>")
+    cls = "missing-cols" if sum(len(rs) for rs in groups.values()) > 8 else ""
+    return "".join(out) + f"<div class=\"{cls}\">{''.join(blocks)}</div>"
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,45 +389,6 @@ def province_html(ctx: Context) -> str:
         table=_county_table(ctx, counties),
         basis=_basis(ctx),
     )
-
-
-def item_title(ctx: Context, reason: Mapping[str, Any]) -> str:
-    """What a reason is about, in words that do not depend on the county."""
-    head, _, sec = str(reason.get("item", "")).partition(".")
-    sec_zh = ctx.section_zh.get(sec, sec)
-    if head == "prerequisite" and ctx.std.prerequisite is not None:
-        return ctx.std.prerequisite.zh
-    rule = next((r for r in ctx.std.rules if r.id == head), None)
-    if rule is not None:
-        if rule.kind == "k_of_n":
-            return "有学校（学段）资源配置未达标"
-        if rule.kind == "cv_composite":
-            return f"{sec_zh}综合差异系数超过限值"
-        return rule.zh
-    ind = next((i for i in ctx.indicators if i.id == head), None)
-    if ind is not None:
-        return f"{sec_zh}{ind.zh}差异系数超过限值"
-    for item in [*ctx.std.guarantee, *ctx.std.quality, *ctx.std.recognition]:
-        if item.id == head:
-            return item.zh
-    for veto in ctx.std.vetoes:
-        if veto.id == head:
-            return f"一票否决：{veto.zh}"
-    return str(reason.get("zh", head))
-
-
-def common_fails(ctx: Context, counties: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]:
-    """(part, title, number of counties) for every failing item, most frequent first."""
-    counter: Counter[tuple[str, str]] = Counter()
-    for c in counties:
-        seen = set()
-        for r in c.get("reasons", []):
-            if r.get("status") == "fail":
-                key = (ctx.part_label(r), item_title(ctx, r))
-                if key not in seen:
-                    seen.add(key)
-                    counter[key] += 1
-    return [(p, t, n) for (p, t), n in counter.most_common()]
 
 
 def _common_fails(ctx: Context, counties: Sequence[Mapping[str, Any]]) -> str:
