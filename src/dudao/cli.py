@@ -41,13 +41,15 @@ def friendly[F: Callable[..., Any]](func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from dudao.assessment.errors import AssessmentError
         from dudao.orgunits.errors import CodeError
+        from dudao.reports import ReportError
         from dudao.settings import InsecureSettingsError
         from dudao.standards.formula import FormulaError
         from dudao.standards.model import StandardsError
 
         try:
             return func(*args, **kwargs)
-        except (StandardsError, CodeError, FormulaError, InsecureSettingsError, FileNotFoundError, AssessmentError) as exc:
+        except (StandardsError, CodeError, FormulaError, InsecureSettingsError, FileNotFoundError, AssessmentError,
+                ReportError) as exc:
             err_console.print(f"[bold red]错误 / error:[/] {exc}")
             raise typer.Exit(2) from None
         except Exception as exc:
@@ -301,6 +303,8 @@ def assess(
 
     if fmt not in ("table", "json", "xlsx", "pdf"):
         raise typer.BadParameter("--format 只能是 table、json、xlsx 或 pdf")
+    if out is not None and fmt in ("xlsx", "pdf", "json") and out.suffix.lower() != f".{fmt}":
+        raise typer.BadParameter(f"--out 的扩展名应为 .{fmt} / --out must end in .{fmt}")
     year = year or latest_year()
     if year is None:
         err_console.print("还没有数据；请先导入 / no data yet")

@@ -134,7 +134,7 @@ def test_gap_sheet_totals(docs, county_xlsx):
     costs = []
     for r in range(head + 1, head + 1 + len(gaps["schools"])):
         costs.append(ws.cell(r, cost_col).value)
-    assert costs == [g["cost"] for g in gaps["schools"]]
+    assert costs == [g["counted_cost"] for g in gaps["schools"]]
     total_row = find_row(ws, "估算总金额（元）")
     assert ws.cell(total_row, cost_col).value == pytest.approx(sum(costs)) == pytest.approx(gaps["total_cost"])
     subtotal = next(r for r in range(find_row(ws, "合计"), total_row) if ws.cell(r, 4).value == "R5")

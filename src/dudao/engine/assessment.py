@@ -159,8 +159,9 @@ def county_verdict(code: str, std: Standard, ctx: _Context, facts: Mapping[str, 
         elif rule.kind == "cv_composite":
             reasons += _cv_composite(rule.id, rule.limits, std, code, ctx)
         else:
-            reasons += _recorded("resource", CountyItem(id=rule.id, zh=rule.zh, en=rule.en, threshold=rule.threshold,
-                                                        source=rule.source, confidence=rule.confidence), facts)
+            part = {"score": "guarantee", "survey": "recognition"}.get(rule.kind, "resource")
+            reasons += _recorded(part, CountyItem(id=rule.id, zh=rule.zh, en=rule.en, threshold=rule.threshold,
+                                                  source=rule.source, confidence=rule.confidence), facts)
     if std.prerequisite is not None:
         pre = CountyItem(id="prerequisite", zh=std.prerequisite.zh, en=std.prerequisite.en,
                          source=std.prerequisite.source, confidence=std.prerequisite.confidence)

@@ -17,7 +17,7 @@ def school_level(t: ir.Table, d: Dictionary) -> ir.Table:
     """One row per school: section values summed over its compulsory-and-senior sections, shared values once."""
     sums = {e: t[e].sum() for e in section_elements(d) if e in t.columns}
     firsts = {e: t[f"{e}__school"].max() for e in shared_elements(d) if f"{e}__school" in t.columns}
-    attrs = {c: t[c].max() for c in ("kind", "in_scope_school")}
+    attrs = {c: t[c].max() for c in ("kind", "in_scope_school", "school_name")}
     return t.group_by(["county_code", "school_code"]).aggregate(**attrs, **sums, **firsts)
 
 
@@ -44,7 +44,7 @@ def county_checks(t: ir.Table, std: Standard, d: Dictionary) -> ir.Table:
             checked=ok.notnull().sum(),
             failed=(ok == False).sum(),  # noqa: E712 - Ibis comparison, not Python truthiness
             missing=ok.isnull().sum(),
-            failing=ibis.ifelse(ok == False, base.school_code, ibis.null("string")).collect(),  # noqa: E712
+            failing=ibis.ifelse(ok == False, base.school_name, ibis.null("string")).collect(),  # noqa: E712
         ))
     out = parts[0]
     for part in parts[1:]:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dudao.engine.assessment import Assessment
@@ -78,11 +79,14 @@ def _school(r: Mapping[str, Any], inds: list[str]) -> dict[str, Any]:
 def _gaps(a: Assessment, code: str) -> dict[str, Any]:
     g = a.gaps[a.gaps["county_code"] == code]
     lifts = a.lifts[a.lifts["county_code"] == code]
-    totals = {ind: {"addition": float(x["addition"].sum()), "cost": float(x["cost"].sum())}
+    totals = {ind: {"addition": float(x.loc[x["counted_cost"] > 0, "addition"].sum() if x["shared"].any()
+                                      else x["addition"].sum()),
+                    "cost": float(x["counted_cost"].sum())}
               for ind, x in g.groupby("indicator")} if len(g) else {}
     return {
-        "schools": [{k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()} for r in g.to_dict("records")],
+        "schools": [{k: (_num(v) if isinstance(v, float) else bool(v) if isinstance(v, np.bool_) else v)
+                     for k, v in r.items()} for r in g.to_dict("records")],
         "totals": totals,
-        "total_cost": float(g["cost"].sum()) if len(g) else 0.0,
+        "total_cost": float(g["counted_cost"].sum()) if len(g) else 0.0,
         "cv_lifts": [{k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()} for r in lifts.to_dict("records")],
     }

@@ -20,7 +20,7 @@ import pandas as pd
 from dudao.standards.model import Standard
 
 GAP_COLUMNS = ["county_code", "school_code", "school_name", "section", "indicator", "value", "threshold",
-               "element", "addition", "unit_cost", "cost"]
+               "element", "shared", "addition", "unit_cost", "cost", "counted_cost"]
 LIFT_COLUMNS = ["county_code", "section", "indicator", "cv", "cv_limit", "level", "school_code", "school_name",
                 "value", "lift", "addition", "cost", "variance_share"]
 
@@ -32,8 +32,19 @@ def _additions(needed: np.ndarray, unit: np.ndarray, integer: bool) -> np.ndarra
     return np.ceil(raw - 1e-9) if integer else np.ceil(raw * 100 - 1e-6) / 100
 
 
-def school_gaps(schools: pd.DataFrame, std: Standard) -> pd.DataFrame:
-    """One row per missed threshold of every failing in-scope school section."""
+def school_gaps(schools: pd.DataFrame, std: Standard, shared: set[str] | None = None) -> pd.DataFrame:
+    """One row per missed threshold of every failing in-scope school section.
+
+    A shared facility (``shared``: school-level elements) added to a combined school raises every
+    section's value, so where two sections of one school miss the same facility indicator only the larger
+    addition is needed: ``counted_cost`` carries the cost once per school and indicator (the larger
+    row), and is what totals add up.
+    """
+    if shared is None:
+        from dudao.engine.indicators import shared_elements
+        from dudao.standards.model import load_dictionary
+
+        shared = set(shared_elements(load_dictionary()))
     parts = []
     failing = schools[schools["in_scope"] & (schools["school_pass"] == False)]  # noqa: E712 - nullable
     for ind in std.indicators:
@@ -47,13 +58,18 @@ def school_gaps(schools: pd.DataFrame, std: Standard) -> pd.DataFrame:
         parts.append(pd.DataFrame({
             "county_code": m["county_code"].to_numpy(), "school_code": m["school_code"].to_numpy(),
             "school_name": m["school_name"].to_numpy(), "section": m["section"].to_numpy(), "indicator": ind.id,
-            "value": value, "threshold": thr, "element": ind.gap.element, "addition": add,
-            "unit_cost": ind.gap.unit_cost, "cost": add * ind.gap.unit_cost,
+            "value": value, "threshold": thr, "element": ind.gap.element, "shared": ind.gap.element in shared,
+            "addition": add, "unit_cost": ind.gap.unit_cost, "cost": add * ind.gap.unit_cost,
         }))
     if not parts:
         return pd.DataFrame(columns=GAP_COLUMNS)
-    return pd.concat(parts, ignore_index=True).sort_values(["county_code", "school_code", "section", "indicator"],
-                                                           ignore_index=True)
+    out = pd.concat(parts, ignore_index=True).sort_values(["county_code", "school_code", "section", "indicator"],
+                                                          ignore_index=True)
+    largest = out.groupby(["school_code", "indicator"])["addition"].transform("max")
+    first_largest = ~out.assign(_l=out["addition"] == largest).duplicated(["school_code", "indicator", "_l"]) \
+        & (out["addition"] == largest)
+    out["counted_cost"] = np.where(~out["shared"] | first_largest, out["cost"], 0.0)
+    return out
 
 
 def _cv(x: np.ndarray, p: np.ndarray) -> float:

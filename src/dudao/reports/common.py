@@ -288,8 +288,8 @@ class Context:
                 "indicator": ind, "rows": mine, "schools": len({g["school_code"] for g in mine}),
                 "sections": len(mine), "element": element, "element_zh": el_zh, "unit": el_unit,
                 "integer": bool(ind.gap.integer) if ind.gap else False,
-                "addition": sum(g.get("addition") or 0.0 for g in mine),
-                "cost": sum(g.get("cost") or 0.0 for g in mine),
+                "addition": sum(g.get("addition") or 0.0 for g in mine if _counted(g)),
+                "cost": sum(_counted_cost(g) for g in mine),
             })
         return out
 
@@ -385,3 +385,13 @@ def common_fails(ctx: Context, counties: Iterable[Mapping[str, Any]]) -> list[tu
                     seen.add(key)
                     counter[key] += 1
     return [(p, t, n) for (p, t), n in counter.most_common()]
+
+
+def _counted_cost(gap: dict[str, Any]) -> float:
+    """The cost a gap row adds to the totals (a combined school's shared facility counts once)."""
+    value = gap.get("counted_cost", gap.get("cost"))
+    return float(value or 0.0)
+
+
+def _counted(gap: dict[str, Any]) -> bool:
+    return not gap.get("shared") or _counted_cost(gap) > 0

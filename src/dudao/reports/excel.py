@@ -75,6 +75,9 @@ class Styles:
         return self(border=1, text_wrap=True, valign="top")
 
 
+SHARED_NOTE = "与同校另一学段共用，已按较大的需求计入，此行不重复计算金额"
+
+
 def _print_setup(ws: Worksheet, header_rows: tuple[int, int] | None = None, landscape: bool = True) -> None:
     """A4, fitted to the page width, header rows repeated on every printed page."""
     ws.set_paper(9)
@@ -410,7 +413,9 @@ def _gaps_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any
         vals: list[Any] = [g["school_code"], g["school_name"], ctx.section_zh.get(g["section"], g["section"]), ind.id,
                            ctx.indicator_header(ind), g.get("value"), g.get("threshold"),
                            f"{el_zh}（{el_unit}）" if el_unit else el_zh, g.get("addition"), g.get("unit_cost"),
-                           g.get("cost"), ind.gap.cost_note if ind.gap else ""]
+                           g.get("counted_cost", g.get("cost")),
+                           (SHARED_NOTE if g.get("shared") and not g.get("counted_cost") else
+                            ind.gap.cost_note if ind.gap else "")]
         fmts = [st.text, st.text, st.text, st.text, st.text, st.num(dec, border=1, **BAD), st.num(dec, border=1),
                 st.text, st.num(0 if integer else 2, border=1), st.num(0, border=1), st.num(0, border=1), st.note]
         ws.write_string(r, 0, g["school_code"], st.text)
@@ -437,7 +442,8 @@ def _gaps_sheet(wb: Workbook, st: Styles, ctx: Context, county: Mapping[str, Any
             ws.write(r, 4, ctx.indicator_header(ind), st(bold=True, border=1))
             ws.write(r, 7, f"{el_zh}（{el_unit}）" if el_unit else el_zh, st(bold=True, border=1))
             crit = xl_rowcol_to_cell(r, 3, row_abs=False, col_abs=True)
-            ws.write_formula(r, 8, f"=SUMIF({rng.format(c=col_ind)},{crit},{rng.format(c=col_add)})",
+            ws.write_formula(r, 8, f"=SUMIFS({rng.format(c=col_add)},{rng.format(c=col_ind)},{crit},"
+                                   f"{rng.format(c=col_cost)},\">0\")",
                              st.num(0 if integer else 2, bold=True, border=1), totals[ind.id]["addition"])
             ws.write_formula(r, 10, f"=SUMIF({rng.format(c=col_ind)},{crit},{rng.format(c=col_cost)})",
                              st.num(0, bold=True, border=1), totals[ind.id]["cost"])

@@ -293,7 +293,7 @@ def _schools_table(ctx: Context, county: Mapping[str, Any], views: Sequence[Sect
                 f"<tr>{head}<td>{esc(ind.zh)}</td>"
                 f"<td class=\"r fail\">{fmt_num(g.get('value'), dec)}</td><td class=\"r\">{fmt_num(g.get('threshold'), dec)}</td>"
                 f"<td class=\"r\">{esc(fmt_qty(g.get('addition'), el_unit, integer))}</td>"
-                f"<td class=\"r\">{esc(fmt_money(g.get('cost')))}</td></tr>")
+                f"<td class=\"r\">{esc(fmt_money(g.get('counted_cost', g.get('cost'))))}</td></tr>")
     total = county.get("gaps", {}).get("total_cost", 0.0)
     rows.append(f"<tr class=\"total\"><td colspan=\"6\">合计估算</td><td class=\"r\">{esc(fmt_money(total))}</td></tr>")
     note = ""
@@ -303,8 +303,8 @@ def _schools_table(ctx: Context, county: Mapping[str, Any], views: Sequence[Sect
     shared = Counter((g["school_code"], g["indicator"]) for g in gaps
                      if ctx.std.indicator(g["indicator"]).basis == "facilities")
     if any(n > 1 for n in shared.values()):
-        note += ("<p class=\"note\">一贯制学校的场地、设备由各学段共用，两个学段按各自标准值分别测算；同一所学校两个学段"
-                 "都缺同一项时，需新增量有重叠，合计金额是上限估算。</p>")
+        note += ("<p class=\"note\">一贯制学校的场地、设备由各学段共用：同一所学校两个学段都缺同一项时，"
+                 "按较大的需求计入一次（另一学段的金额记为 0），合计不重复计算。</p>")
     rule = ctx.school_rule
     intro = (f"<p>学校达标要求：{esc(rule.zh)}。下表列出未达标的 {len(failing)} 个学校（学段）"
              "及其每项未达到标准值的指标。</p>")
