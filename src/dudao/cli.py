@@ -253,29 +253,26 @@ def synth_nation(
 @app.command()
 @friendly
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="演示数据目录 / demo folder")] = Path("var/demo"),
+    out: Annotated[Path, typer.Option("--out", help="演示数据目录 / demo data folder")] = Path("var/demo"),
+    reports: Annotated[Path, typer.Option(help="报告输出目录 / reports folder")] = Path("out"),
     seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 1,
 ) -> None:
-    """演示：建库、生成合成辽宁省、逐年导入、打印概况 / demo: synthetic Liaoning, imported and summarised."""
-    from rich.progress import Progress
+    """演示：合成辽宁省→导入→评估→报告 / demo: synthetic Liaoning, imported, assessed, reported."""
+    from dudao import demo as demo_run
 
     init("21")
     synth_province(seed=seed, out=out, province="21", years="2022,2023,2024")
     _django()
-    from dudao.schools.services import import_file
-
-    files = sorted(out.glob("province_21_*.xlsx"))
-    with Progress(console=console) as progress:
-        task = progress.add_task("导入 / importing", total=len(files))
-        for f in files:
-            year = int(f.stem.rsplit("_", 1)[1])
-            report = import_file(f, year, _actor("demo"))
-            if not report.accepted:
-                _print_issues(report.errors, "错误 / errors", "red", 20)
-                raise typer.Exit(1)
-            console.print(f"  {f.name}: {report.counts['schools']} 所学校，提示 {len(report.warnings)} 条")
-            progress.advance(task)
-    summary(None)
+    try:
+        year = demo_run.load(out, console, _actor("demo"))
+    except RuntimeError as exc:
+        err_console.print(f"[bold red]演示数据导入失败 / demo import failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    summary(year)
+    written = demo_run.assess_and_report(year, reports, console, _actor("demo"))
+    console.print(f"报告已写入 {reports}/（{len(written)} 个文件）/ reports written to {reports}/:")
+    for path in written:
+        console.print(f"  {path}")
 
 
 VERDICT_ZH = {"pass": "[green]达标[/]", "fail": "[red]未达标[/]", "incomplete": "[yellow]数据不全[/]"}
@@ -309,10 +306,20 @@ def assess(
     if year is None:
         err_console.print("还没有数据；请先导入 / no data yet")
         raise typer.Exit(1)
+    from rich.progress import Progress
+
+    from dudao.assessment.services import STEPS
+
     scope = county or prefecture or "all"
-    with console.status(f"正在计算 {standard} {year} / computing…"):
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task(f"{standard} {year}", total=len(STEPS))
+
+        def step(name: str) -> None:
+            progress.update(task, completed=STEPS.index(name), description=f"{standard} {year}：{name}")
+
         outcome = run_assessment(standard, year, scope, engine=engine, split_rule=split,  # type: ignore[arg-type]
-                                 province=province, actor=_actor(user))
+                                 province=province, actor=_actor(user), step=step)
+        progress.update(task, completed=len(STEPS))
     doc = outcome.document
     if fmt == "json":
         text = json.dumps(doc, ensure_ascii=False, indent=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -78,9 +79,18 @@ def _hash(frame: Any, facts: dict[str, dict[str, Fact]], std: Standard, split_ru
     return h.hexdigest()
 
 
+STEPS = ("读取数据 / reading data", "计算指标与差异系数 / computing", "保存结果 / storing")
+
+
 def run_assessment(standard_id: str, year: int, scope: str = "all", *, engine: Engine = "duckdb",
-                   split_rule: str | None = None, province: str = "", actor: str = "system") -> RunOutcome:
-    """Computes an assessment from the stored data and facts, and stores it frozen."""
+                   split_rule: str | None = None, province: str = "", actor: str = "system",
+                   step: Callable[[str], None] | None = None) -> RunOutcome:
+    """Computes an assessment from the stored data and facts, and stores it frozen.
+
+    ``step`` is called with the name of each of the ``STEPS`` as it starts (for progress bars).
+    """
+    step = step or (lambda _name: None)
+    step(STEPS[0])
     std = load_standard(standard_id, province)
     d = load_dictionary()
     counties = scope_counties(scope)
@@ -89,11 +99,13 @@ def run_assessment(standard_id: str, year: int, scope: str = "all", *, engine: E
         raise AssessmentError(FactError.NO_DATA, year=year)
     frame = sections_frame(schools, sections, d)
     facts = facts_for(year, counties)
+    step(STEPS[1])
     con = connect(engine)
     table = con.create_table(f"sections_{year}", frame, overwrite=True)
     result = assess(table, std, d, year=year, facts=facts, split_rule=split_rule)
     rule = split_rule or std.split.default_rule
     meta = {"inputs_hash": _hash(frame, facts, std, rule), "code_version": code_version(), "engine": engine}
+    step(STEPS[2])
     names = dict(OrgUnit.objects.filter(code__in=list(result.verdicts)).values_list("code", "name"))
     document = build_document(result, names, meta)
     previous = AssessmentRun.objects.filter(standard_id=std.id, year=year, scope=scope or "all",
