@@ -566,3 +566,20 @@ def test_engine_agrees_with_the_design(liaoning: ProvinceData, year: int) -> Non
         engine = {(r.status, r.item) for r in v.reasons}
         designed = {tuple(r.split(" (")[0].split(" ", 1)) for r in liaoning.expected_reasons[year][code]}
         assert engine == designed, code
+
+
+def test_vector_eval_agrees_with_the_formula_language(small: ProvinceData) -> None:
+    """The generator's array evaluation of formulas gives what the record-by-record evaluation gives."""
+    from dudao.synth.common import vector_eval
+
+    d = load_dictionary()
+    std = load_standard("youzhi2017")
+    yd = small[2024]
+    schools = {s["school_code"]: s for s in yd.schools}
+    recs = [{**schools[s["school_code"]], **s} for s in yd.sections]
+    formulas = {**d.formulas, **{i.id: std.formulas[i.id] for i in std.guarantee if i.kind == "computed"}}
+    for key, formula in formulas.items():
+        usable = [r for r in recs if all(r.get(n) is not None for n in formula.names)]
+        env = {n: np.array([r[n] for r in usable]) for n in formula.names}
+        got = np.broadcast_to(vector_eval(formula, env), (len(usable),))
+        assert got.tolist() == [formula.evaluate(r) for r in usable], key

@@ -33,7 +33,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, reduce
 from typing import Any, cast
 
@@ -400,7 +400,7 @@ class Latent:
     funds_f: np.ndarray  # public funds top-up factor; NaN = not recorded
     rented_f: np.ndarray  # rented sports venue as a share of the sports area; NaN = none
     profile: np.ndarray  # designed profile per section (OK, NEAR, BELOW, SEVERAL)
-    cap: np.ndarray = field(default_factory=lambda: np.zeros(0))  # largest allowed class; inf = any
+    cap: np.ndarray  # largest allowed class per section; inf = no limit
 
 
 def _lookup_students(rng: np.random.Generator, kind: np.ndarray, sec: np.ndarray, loc: np.ndarray) -> np.ndarray:

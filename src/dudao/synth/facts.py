@@ -6,7 +6,7 @@ prerequisite, the recorded guarantee, quality and recognition items, and the vet
 
 - ``model`` and ``incomplete``: every item passes; an ``incomplete`` county leaves 1–3 items blank;
 - ``cv`` and ``problems``: most items pass; about a third of these counties fail 1–2 items (the same
-  items every year), a few leave items blank, and a county whose school data happen to pass
+  items every year), about 5% leave 1–3 items blank, and a county whose school data happen to pass
   everything in a year fails one recorded item that year, so that its verdict is ``fail``.
 
 The values are drawn on the right side of the standard's thresholds (read from the standard; the
@@ -144,7 +144,7 @@ def plan(rng: np.random.Generator, categories: Sequence[str], first_year: int) -
         if cat in ("cv", "problems") and u[0] < 0.35 and fail_ids:
             k = 1 if u[1] < 0.7 else 2
             failing = tuple(str(x) for x in rng.choice(fail_ids, size=min(k, len(fail_ids)), replace=False, p=fail_p))
-        if cat == "incomplete" or (cat in ("cv", "problems") and u[2] < 0.07):
+        if cat == "incomplete" or (cat in ("cv", "problems") and u[2] < 0.05):
             pool = [i for i in blankable if i not in failing]
             blank = tuple(sorted(str(x) for x in rng.choice(pool, size=int(rng.integers(1, 4)), replace=False)))
         fallback = FALLBACK[int(rng.integers(len(FALLBACK)))]
