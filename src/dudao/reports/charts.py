@@ -101,7 +101,7 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
                         color=BAD_COLOUR if over else "#222222", fontweight="bold" if over else "normal",
                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85}, zorder=3)
                 if composite and key == "composite" and limit is not None:
-                    ax.plot([limit, limit], [y - 0.45, y + 0.45], color=LIMIT_COLOUR, lw=1.4, ls="--")
+                    ax.plot([limit, limit], [y - 0.44, y + 0.44], color=LIMIT_COLOUR, lw=1.4, ls="--")
                     ax.text(limit + xmax * 0.015, y, f"限值 {limit:.2f}", ha="left", va="center", fontsize=7,
                             color=LIMIT_COLOUR)
             limits = {view.limits.get(k) for k, _ in labels}
@@ -114,9 +114,9 @@ def cv_chart(views: Sequence[SectionView], labels: Sequence[tuple[str, str]], co
                 for y, (key, _) in zip(ys, rows, strict=True):
                     lim = view.limits.get(key)
                     if lim is not None:
-                        ax.plot([lim, lim], [y - 0.45, y + 0.45], color=LIMIT_COLOUR, lw=1.2, ls="--")
+                        ax.plot([lim, lim], [y - 0.44, y + 0.44], color=LIMIT_COLOUR, lw=1.2, ls="--")
             ax.set_xlim(0, xmax)
-            ax.set_ylim(-0.6, n - 0.4 + 0.45)
+            ax.set_ylim(-0.6, n - 0.4 + 0.44)
             ax.set_title(view.zh, fontsize=9, fontweight="bold", pad=10)
             ax.tick_params(axis="y", length=0)
             ax.tick_params(axis="x", labelsize=7)
