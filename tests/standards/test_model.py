@@ -120,6 +120,9 @@ def test_no_policy_figure_in_python():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         styling = {id(k.value) for k in ast.walk(tree) if isinstance(k, ast.keyword) and k.arg in presentation}
+        styling |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.Dict)
+                    for k, v in zip(n.keys, n.values, strict=True)
+                    if isinstance(k, ast.Constant) and k.value in presentation}
         for node in ast.walk(tree):
             if id(node) in styling:
                 continue
