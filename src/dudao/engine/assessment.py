@@ -69,7 +69,7 @@ class Assessment:
 
 def compute_tables(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None = None) -> tuple[Any, Any, Any]:
     """The Ibis expressions of the school table, the CV table and the computed-item table."""
-    split = with_scope(with_split(t, std, d, split_rule), std).cache()
+    split = with_scope(with_split(t, std, d, split_rule), std)
     sections = split.filter(split.section.isin(list(std.sections)))
     schools = with_school_rule(with_indicators(sections, std, d), std)
     keep = ["county_code", "school_code", "school_name", "kind", "section", "students", "share", "in_scope",
@@ -77,7 +77,7 @@ def compute_tables(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | 
     for ind in std.indicators:
         keep += [c for c in (ind.id, f"{ind.id}__thr", f"{ind.id}__pass", f"{ind.id}__unit") if c in schools.columns]
     schools = schools.select(*keep).cache()
-    return schools, county_cvs(schools, std), county_checks(split, std, d)
+    return schools, county_cvs(schools, std), county_checks(with_scope(t, std), std, d)
 
 
 def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
@@ -139,11 +139,13 @@ class _Context:
                          summary["in_scope"].astype(int).tolist(), strict=True))
         missing = summary.groupby("county_code")["missing"].sum()
         failing = failing.sort_values(["county_code", "school_code", "section"])
-        labels = failing["school_name"].astype(str) + "（" + failing["section"].map(SECTION_ZH) + "）"
-        fail_map = labels.groupby(failing["county_code"]).agg(list).to_dict() if len(failing) else {}
+        fail_map: dict[str, list[str]] = {}
+        for county, name, section in zip(failing["county_code"], failing["school_name"], failing["section"], strict=True):
+            fail_map.setdefault(county, []).append(f"{name}（{SECTION_ZH.get(section, section)}）")
         cv_map = dict(zip(zip(cvs["county_code"], cvs["section"], cvs["indicator"], strict=True),
                           cvs["cv"].tolist(), strict=True))
-        check_map = {(r["county_code"], r["item"]): r for r in checks.to_dict("records")}
+        cols = {c: checks[c].tolist() for c in checks.columns}
+        check_map = {(cols["county_code"][i], cols["item"][i]): {c: cols[c][i] for c in cols} for i in range(len(checks))}
         return cls(sorted(set(summary["county_code"])), sizes, fail_map,
                    {k: int(v) for k, v in missing.items() if v}, cv_map, check_map)
 

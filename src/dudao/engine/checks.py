@@ -16,7 +16,7 @@ def computed_items(std: Standard) -> list[str]:
 def school_level(t: ir.Table, d: Dictionary) -> ir.Table:
     """One row per school: section values summed over its compulsory-and-senior sections, shared values once."""
     sums = {e: t[e].sum() for e in section_elements(d) if e in t.columns}
-    firsts = {e: t[f"{e}__school"].max() for e in shared_elements(d) if f"{e}__school" in t.columns}
+    firsts = {e: t[e].max() for e in shared_elements(d) if e in t.columns}  # whole-school values, not split
     attrs = {c: t[c].max() for c in ("kind", "in_scope_school", "school_name")}
     return t.group_by(["county_code", "school_code"]).aggregate(**attrs, **sums, **firsts)
 
@@ -24,7 +24,7 @@ def school_level(t: ir.Table, d: Dictionary) -> ir.Table:
 def county_checks(t: ir.Table, std: Standard, d: Dictionary) -> ir.Table:
     """Per county and computed item: schools (or sections) checked, failing, and lacking data.
 
-    ``t`` is the split and scoped table (before filtering to the standard's sections).
+    ``t`` is the scoped input table (not split: school-level checks use whole-school values), all sections.
     """
     items = [i for i in [*std.guarantee, *std.quality] if i.kind == "computed" and i.check]
     if not items:
