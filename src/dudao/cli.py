@@ -22,6 +22,8 @@ app.add_typer(standards_app, name="standards")
 app.add_typer(synth_app, name="synth")
 facts_app = typer.Typer(help="县级记录项（含佐证）/ recorded county facts", no_args_is_help=True)
 app.add_typer(facts_app, name="facts")
+users_app = typer.Typer(help="用户与令牌 / users and API tokens", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +41,7 @@ def friendly[F: Callable[..., Any]](func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dudao.accounts.errors import AccountError
         from dudao.assessment.errors import AssessmentError
         from dudao.orgunits.errors import CodeError
         from dudao.reports import ReportError
@@ -49,7 +52,7 @@ def friendly[F: Callable[..., Any]](func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (StandardsError, CodeError, FormulaError, InsecureSettingsError, FileNotFoundError, AssessmentError,
-                ReportError) as exc:
+                ReportError, AccountError) as exc:
             err_console.print(f"[bold red]错误 / error:[/] {exc}")
             raise typer.Exit(2) from None
         except Exception as exc:
@@ -397,6 +400,73 @@ def facts_import(
         _print_issues(errors, "错误 / errors", "red", 200)
         raise typer.Exit(1)
     console.print(f"[green]已导入[/] {file.name}")
+
+
+@users_app.command("create")
+@friendly
+def users_create(
+    username: Annotated[str, typer.Argument(help="用户名 / user name")],
+    role: Annotated[str, typer.Option(help="province_admin | province_inspector | prefecture_inspector | "
+                                           "county_bureau | school_clerk | expert_inspector")],
+    org_unit: Annotated[str, typer.Option(help="所属行政区划代码 / org unit code")] = "",
+    school: Annotated[str, typer.Option(help="学校标识码（学校填报员）/ school code for clerks")] = "",
+    name: Annotated[str, typer.Option(help="姓名 / full name")] = "",
+) -> None:
+    """新建用户（交互输入密码）/ create a user (the password is asked for)."""
+    _django()
+    from django.core.exceptions import ValidationError
+
+    from dudao.accounts.services import create_user
+
+    password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(username, role, password, org_unit, school, name)
+    except ValidationError as exc:
+        err_console.print("[bold red]密码不符合要求 / password refused:[/] " + "；".join(exc.messages))
+        raise typer.Exit(2) from None
+    console.print(f"已创建 / created: {user}")
+
+
+@users_app.command("demo")
+@friendly
+def users_demo(province: Annotated[str, typer.Option(help="省级代码前两位")] = "21") -> None:
+    """创建各角色的演示账户（仅限演示数据）/ demo accounts for every role (demo only)."""
+    _django()
+    from dudao.accounts.services import DEMO_PASSWORD, create_demo_users
+
+    table = Table(title=f"演示账户（密码均为 {DEMO_PASSWORD}，仅用于演示数据）/ demo accounts")
+    for col in ("用户名", "角色", "范围"):
+        table.add_column(col)
+    for acc in create_demo_users(province):
+        table.add_row(acc.username, acc.role, acc.where)
+    console.print(table)
+
+
+@users_app.command("token")
+@friendly
+def users_token(username: Annotated[str, typer.Argument(help="用户名")], name: str = "cli") -> None:
+    """签发 API 令牌（只显示一次）/ issue an API token (shown once)."""
+    _django()
+    from dudao.accounts.services import issue_token
+
+    console.print(issue_token(username, name))
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="gunicorn 进程数")] = 2,
+) -> None:
+    """用 gunicorn 提供网页与 API / serve the web UI and the API with gunicorn."""
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    console.print(f"网页 / web UI: http://{host}:{port}/   API 文档 / API docs: http://{host}:{port}/api/docs")
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "dudao.web.wsgi:application", "--bind", f"{host}:{port}",
+                               "--workers", str(workers), "--threads", "4", "--access-logfile", "-", "--timeout", "120"])
 
 
 def main() -> None:

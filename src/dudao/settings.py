@@ -34,6 +34,7 @@ class DudaoSettings(BaseSettings):
     )
     secure_cookies: bool = Field(False, description="仅通过 HTTPS 发送 Cookie / send cookies over HTTPS only")
     default_actor: str = Field("system", description="命令行操作的记录人 / actor recorded for CLI changes")
+    session_idle_minutes: int = Field(30, ge=5, le=600, description="会话空闲超时（分钟）/ session idle timeout, minutes")
     province_overlay: str = Field(
         "", description="省级标准覆盖文件名（如 21 辽宁）/ province overlay to apply to national standards"
     )

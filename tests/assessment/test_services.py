@@ -50,7 +50,7 @@ def test_run_is_frozen_with_hash_and_versions(loaded):
     outcome = run_assessment("youzhi2017", 2024, actor="inspector")
     run = outcome.run
     assert run.standard_version == "2017.1" and len(run.inputs_hash) == 64 and run.code_version.startswith("0.1.0")
-    doc = run.document
+    doc = run.full_document()
     assert {c["code"] for c in doc["counties"]} == {COUNTY_A, COUNTY_B}
     county = next(c for c in doc["counties"] if c["code"] == COUNTY_A)
     assert county["verdict"] in ("fail", "incomplete") and county["name"] == "本溪满族自治县"

@@ -15,7 +15,7 @@ from django.db import transaction
 
 import dudao
 from dudao.assessment.errors import AssessmentError, FactError
-from dudao.assessment.models import AssessmentRun, CountyFact
+from dudao.assessment.models import AssessmentCounty, AssessmentRun, CountyFact
 from dudao.engine.assessment import Assessment, Fact, assess
 from dudao.engine.backends import Engine, connect
 from dudao.engine.document import build_document
@@ -110,11 +110,20 @@ def run_assessment(standard_id: str, year: int, scope: str = "all", *, engine: E
     document = build_document(result, names, meta)
     previous = AssessmentRun.objects.filter(standard_id=std.id, year=year, scope=scope or "all",
                                             overlay=std.overlay).order_by("-pk").first()
-    run = AssessmentRun.objects.create(
-        standard_id=std.id, standard_version=std.version, overlay=std.overlay, year=year, split_rule=rule,
-        scope=scope or "all", inputs_hash=meta["inputs_hash"], code_version=meta["code_version"], actor=actor,
-        document=json.loads(json.dumps(document, ensure_ascii=False)), previous=previous,
-    )
+    plain = json.loads(json.dumps(document, ensure_ascii=False))
+    with transaction.atomic():
+        run = AssessmentRun.objects.create(
+            standard_id=std.id, standard_version=std.version, overlay=std.overlay, year=year, split_rule=rule,
+            scope=scope or "all", inputs_hash=meta["inputs_hash"], code_version=meta["code_version"], actor=actor,
+            document={k: v for k, v in plain.items() if k != "counties"}, previous=previous,
+        )
+        AssessmentCounty.objects.bulk_create(
+            [AssessmentCounty(run=run, county_code=c["code"], verdict=c["verdict"], entry=c) for c in plain["counties"]],
+            batch_size=200)
+    from dudao.audit.services import record
+
+    record("assess", "assessment.AssessmentRun", run.pk, {"standard": std.id, "year": year, "scope": scope,
+                                                          "counties": len(plain["counties"])})
     document["run"] = run.pk
     return RunOutcome(run, result, document)
 
@@ -269,3 +278,34 @@ def import_facts(path: Path, standard_id: str, year: int, actor: str) -> list[Is
                 defaults={"value": value, "passed": passed, "evidence": evidence, "actor": actor},
             )
     return errors
+
+
+# ---------------------------------------------------------------- reading frozen results
+
+
+def latest_county_result(county_code: str, standard_id: str = "youzhi2017", year: int | None = None) -> AssessmentCounty | None:
+    """The newest frozen result that covers a county (for a year, or the latest year)."""
+    qs = AssessmentCounty.objects.filter(county_code=county_code, run__standard_id=standard_id).select_related("run")
+    if year is not None:
+        qs = qs.filter(run__year=year)
+    return qs.order_by("-run__year", "-run__pk").first()
+
+
+def county_history(county_code: str, standard_id: str = "youzhi2017") -> list[AssessmentCounty]:
+    """The newest result of each school year for a county, oldest first."""
+    seen: dict[int, AssessmentCounty] = {}
+    for row in AssessmentCounty.objects.filter(county_code=county_code, run__standard_id=standard_id) \
+            .select_related("run").order_by("-run__pk"):
+        seen.setdefault(row.run.year, row)
+    return [seen[y] for y in sorted(seen)]
+
+
+def latest_verdicts(prefix: str, standard_id: str = "youzhi2017", year: int | None = None) -> dict[str, str]:
+    """County code → verdict from the newest result of each county under a code prefix."""
+    qs = AssessmentCounty.objects.filter(county_code__startswith=prefix, run__standard_id=standard_id)
+    if year is not None:
+        qs = qs.filter(run__year=year)
+    out: dict[str, str] = {}
+    for code, verdict in qs.order_by("-run__year", "-run__pk").values_list("county_code", "verdict"):
+        out.setdefault(code, verdict)
+    return out

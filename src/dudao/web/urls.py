@@ -1,3 +1,16 @@
-"""URL routes (the web UI arrives with the web platform issue)."""
+"""URL routes of the web UI and the API. Each area keeps its routes in its own module."""
 
-urlpatterns: list[object] = []
+from django.contrib.auth.views import LogoutView
+from django.urls import include, path
+
+from dudao.web.views import auth, home
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("dudao.web.urls_pages")),   # region (province/prefecture/county) and school pages
+    path("", include("dudao.web.urls_data")),    # data, standards, assess, reports, audit
+    path("api/", include("dudao.web.urls_api")),  # JSON API (django-ninja), OpenAPI at /api/openapi.json
+]

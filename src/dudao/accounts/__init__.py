@@ -1,0 +1,1 @@
+"""Users, roles and the one permission check scoped to the org-unit tree."""

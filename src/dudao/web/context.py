@@ -1,0 +1,26 @@
+"""Template context shared by every page: the navigation for the user's role, the version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+import dudao
+from dudao.accounts.permissions import ASSESS, AUDIT, IMPORT, can
+
+
+def common(request: Any) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    nav: list[dict[str, Any]] = []
+    if user is not None and user.is_authenticated:
+        items = [("home", _("总览"), True), ("data", _("数据填报"), can(user, IMPORT)),
+                 ("assess", _("评估"), can(user, ASSESS)), ("standards", _("标准"), True),
+                 ("audit", _("审计日志"), can(user, AUDIT))]
+        path = request.path
+        for name, label, shown in items:
+            if shown:
+                url = reverse(name)
+                nav.append({"url": url, "label": label, "on": path.startswith(url) and (url != "/" or path == "/")})
+    return {"nav": nav, "version": dudao.__version__}
