@@ -52,3 +52,25 @@ def test_every_error_code_is_documented():
     for enum in (DataError, DataWarning, OrgError):
         for member in enum:
             assert f"`{member.code}`" in doc, member
+
+
+@pytest.mark.parametrize("env,ok", [
+    ({"DUDAO_ENVIRONMENT": "production", "DUDAO_DEBUG": "true", "DUDAO_SECRET_KEY": GOOD_KEY,
+      "DUDAO_SECURE_COOKIES": "true"}, False),
+    ({"DUDAO_ENVIRONMENT": "production", "DUDAO_SECURE_COOKIES": "true"}, False),
+    ({"DUDAO_ENVIRONMENT": "production", "DUDAO_SECRET_KEY": GOOD_KEY}, False),
+    ({"DUDAO_ENVIRONMENT": "production", "DUDAO_SECRET_KEY": GOOD_KEY, "DUDAO_SECURE_COOKIES": "true"}, True),
+])
+def test_django_settings_refuse_to_load_insecure_production(tmp_path, env, ok):
+    import os
+    import subprocess
+    import sys
+
+    code = "import dudao.web.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    full = {**{k: v for k, v in os.environ.items() if not k.startswith("DUDAO_")}, "DUDAO_DATA_DIR": str(tmp_path), **env}
+    out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=False)
+    assert (out.returncode == 0) is ok, out.stderr[-500:]
+    if ok:
+        assert out.stdout.split() == ["False", "True", "True"]
+    else:
+        assert "InsecureSettingsError" in out.stderr
