@@ -225,7 +225,7 @@ def _convert(el: Element, raw: Any, d: Dictionary) -> Any:
         else:
             value = round(float(number), el.decimals)
         if (el.min is not None and value < el.min) or (el.max is not None and value > el.max):
-            raise _CellError(DataError.OUT_OF_RANGE, low=f"{el.min:g}", high=f"{el.max:g}")
+            raise _CellError(DataError.OUT_OF_RANGE, low=_bound(el.min), high=_bound(el.max))
         return value
     text = normalise(raw) if el.type in ("school_code", "county_code") else str(raw).strip()
     if el.type == "bool":
@@ -242,6 +242,13 @@ def _convert(el: Element, raw: Any, d: Dictionary) -> Any:
     if el.max_length and len(text) > el.max_length:
         raise _CellError(DataError.TOO_LONG, max=el.max_length)
     return text
+
+
+def _bound(value: float | None) -> str:
+    """A range bound as a clerk reads it: 1000000, not 1e+06."""
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _number(raw: Any) -> float:
