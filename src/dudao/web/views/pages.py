@@ -387,7 +387,7 @@ def _cv_figure(ctx: Context, view: Any) -> dict[str, Any]:
                     "font": {"size": 11, "color": LIMIT_COLOUR}}] if known_limits and len(set(known_limits)) == 1 else []
     layout = {"height": 300, "margin": {"l": 45, "r": 10, "t": 34, "b": 30}, "showlegend": False, "bargap": 0.35,
               "title": {"text": f"{view.zh} · {_('各项指标校际差异系数')}", "font": {"size": 14}, "x": 0.02},
-              "yaxis": {"range": [0, top * 1.2], "gridcolor": "#e4e7eb", "tickformat": ".2f"},
+              "yaxis": {"range": [0, top * 1.25], "gridcolor": "#e4e7eb", "tickformat": ".2f"},
               "xaxis": {"tickfont": {"size": 12}}, "annotations": annotations}
     return figure([bars, limit_line], layout)
 
