@@ -49,12 +49,15 @@ def default_year() -> int:
     return latest_year() or current_school_year()
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # school years a form may name
+
+
 def _year_from(value: Any, fallback: int) -> int:
     try:
         year = int(str(value).strip())
     except (TypeError, ValueError):
         return fallback
-    return year if 2000 <= year <= 2100 else fallback
+    return year if FIRST_YEAR <= year <= LAST_YEAR else fallback
 
 
 def _scope_label(scope: Scope) -> str:
