@@ -38,6 +38,20 @@ def _root_urlconf_loads() -> bool:
     return True
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI handler closes old DB connections at each request's end; inside a test transaction on
+    PostgreSQL that would close the test's own connection. Django's test client disconnects the same signal."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_token(settings, liaoning, dictionary, tmp_path) -> str:
     """Loaded data, two frozen runs and a province admin's token."""
