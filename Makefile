@@ -5,7 +5,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT  ?= 8000
 
-.PHONY: demo test test-sqlite test-pg lint bench clean venv
+.PHONY: demo test test-sqlite test-pg lint bench clean venv messages serve
 
 venv: $(STAMP)
 
@@ -16,7 +16,17 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/dudao demo --out var/demo
+	$(VENV)/bin/dudao demo --out var/demo --reports out
+	$(VENV)/bin/dudao users demo
+	$(VENV)/bin/dudao serve --port $(PORT)
+
+serve: $(STAMP)
+	$(VENV)/bin/dudao serve --port $(PORT)
+
+messages: $(STAMP)
+	$(PY) scripts/messages.py extract
+	$(PY) scripts/messages.py compile
+	$(PY) scripts/messages.py check
 
 test: test-sqlite test-pg
 
@@ -27,11 +37,14 @@ test-pg: $(STAMP)
 	PY=$(PY) scripts/pg-test
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/mypy
+	$(PY) scripts/messages.py check
 
 bench: $(STAMP)
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_assess.py --spark
+	$(PY) bench/bench_web.py
 
 clean:
 	rm -rf var out .pytest_cache
