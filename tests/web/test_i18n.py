@@ -11,14 +11,18 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
-from django.utils.translation import gettext, ngettext, override
+from django.utils.translation import gettext, ngettext, npgettext, override, pgettext
 from django.utils.translation.template import templatize
 
 from dudao.accounts.services import create_user
 from dudao.assessment.services import run_assessment
+from dudao.orgunits.models import OrgUnit
 from dudao.schools.services import import_file
 from dudao.schools.workbook import write_xlsx
-from tests.factories import COUNTY_A, dataset
+from dudao.standards.model import load_dictionary, load_overlay, load_standard
+from tests.factories import COUNTY_A, COUNTY_B, dataset
+from tests.factories import school as factory_school
+from tests.factories import section as factory_section
 
 pytestmark = pytest.mark.django_db
 
@@ -126,9 +130,14 @@ def test_every_entry_is_found_at_run_time():
         for e in po:
             if e.obsolete:
                 continue
-            if e.msgid_plural:
+            if e.msgid_plural and e.msgctxt is not None:
+                assert npgettext(e.msgctxt, e.msgid, e.msgid_plural, 1) == e.msgstr_plural[0]
+                assert npgettext(e.msgctxt, e.msgid, e.msgid_plural, 3) == e.msgstr_plural[1]
+            elif e.msgid_plural:
                 assert ngettext(e.msgid, e.msgid_plural, 1) == e.msgstr_plural[0]
                 assert ngettext(e.msgid, e.msgid_plural, 3) == e.msgstr_plural[1]
+            elif e.msgctxt is not None:
+                assert pgettext(e.msgctxt, e.msgid) == e.msgstr, (e.msgctxt, e.msgid)
             else:
                 assert gettext(e.msgid) == e.msgstr, e.msgid
 
@@ -215,3 +224,150 @@ def test_county_page_in_english_and_back(county_client):
     html = county_client.get(url).content.decode()
     assert '<html lang="zh-CN">' in html
     assert "结论依据" in html and "Basis of the verdict" not in html
+
+
+# ------------------------------------------------- labels made by the engine and the reports, in English
+
+DATA_COUNTY = "本溪满族自治县"
+
+
+@pytest.fixture
+def uneven(tmp_path, liaoning, dictionary):
+    """County A's schools two years running, two of them far below the others (so that difference
+    coefficients go over their limits and the county page shows the lifts), and a teaching point
+    (left out of the calculation); county B as in the factories."""
+    schools, sections = dataset()
+    for s in schools:
+        if s["school_code"] in ("2121000002", "2121000003"):
+            s.update(floor_area_teaching=150.0, sports_area=300.0, equipment_value=20000.0, computers=3, books=500)
+    schools.append(factory_school("2121000010", COUNTY_A, "teaching_point"))
+    sections.append(factory_section("2121000010", "primary", 200))
+    for year in (2023, 2024):
+        path = write_xlsx(tmp_path / f"d{year}.xlsx", dictionary, year, schools, sections)
+        assert import_file(path, year, "clerk").accepted
+        run_assessment("youzhi2017", year)
+    return schools
+
+
+def _data_strings(schools) -> list[str]:
+    """Chinese text that is data: place, school, standard, indicator and element names, rule texts."""
+    std = load_standard("youzhi2017")
+    d = load_dictionary()
+    found = {*OrgUnit.objects.values_list("name", flat=True), *(s["school_name"] for s in schools),
+             f"《{std.name_zh}》（{std.source}）", std.split.zh, "学校", "学段",  # the last two: the workbook's sheets
+             *(t["source"] for t in load_overlay("21").get("targets") or [])}
+    for ind in std.indicators:
+        found |= {ind.zh, ind.zh.removeprefix("每百名学生拥有").removesuffix("数")}
+    for el in d.elements:
+        found |= {el.zh, el.header}
+    return sorted(found, key=len, reverse=True)
+
+
+def _ui_chinese(texts: list[str], data: list[str]) -> list[str]:
+    """The texts that still hold Chinese once the data in them are taken out."""
+    out = []
+    for t in texts:
+        for d in data:
+            t = t.replace(d, "")
+        if CJK.search(t) and t != "中文":
+            out.append(t)
+    return out
+
+
+def _labels(html: str) -> list[str]:
+    """Headings, table heads, form labels, buttons, the stat-card labels and the term list of a page."""
+    found = _texts(html, "h1|h2|h3|h4|label|button|th|summary|nav|dt|option|li|strong")
+    found += [re.sub(r"<[^>]+>", "", m).strip() for m in re.findall(r'<div class="l">(.*?)</div>', html, re.S)]
+    found += re.findall(r'<p class="pg-sub">(.*?)</p>', html, re.S)
+    return found
+
+
+def test_county_page_labels_from_the_reports_in_english(client, uneven):
+    client.force_login(create_user("sheng", "province_inspector", "Secret-pass-123", "210000"))
+    url = reverse("region", kwargs={"code": COUNTY_A})
+    _english(client, url)
+    r = client.get(url)
+    html = r.content.decode()
+    for text in ("<h3>Resource allocation</h3>", "<h3>Government guarantee</h3>", "Primary CV", "Junior secondary CV",
+                 "<h2>Primary: Resource allocation indicators by school</h2>", "High-quality balance · 2024–2025 ·",
+                 ": CV <span", "Schools contributing most to the disparity: ", "of the disparity)", "(the result is frozen",
+                 "teaching points are excluded", " yuan", "≥ 4.2 people", "(per 100 students)", "Every school section meets"):
+        assert text in html, text
+    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    for text in ("学年", "万元", "限值", "所学校", "差异系数", "各校资源配置指标", "对差异贡献最大", "占差异", "结果已冻结",
+                 "教学点不单独参与计算", "每百名学生）", "人</small>", "政府保障程度", "否决项"):
+        assert text not in visible, text
+    data = _data_strings(uneven)
+    assert not _ui_chinese(_labels(html), data), _ui_chinese(_labels(html), data)
+    # the charts: titles, trace names and the years on the axis
+    figs = [f["fig"] for f in r.context["cv_figs"] + r.context["history_figs"]]
+    assert [f["layout"]["title"]["text"] for f in figs[:2]] == [
+        "Primary · Difference coefficients between schools by indicator",
+        "Junior secondary · Difference coefficients between schools by indicator"]
+    assert figs[2]["data"][0]["x"] == ["2023–2024", "2024–2025"]
+    assert not CJK.search(" ".join(t["name"] for f in figs for t in f["data"]))
+
+
+def test_province_page_labels_in_english(client, uneven):
+    client.force_login(create_user("sheng", "province_inspector", "Secret-pass-123", "210000"))
+    url = reverse("region", kwargs={"code": "210000"})
+    _english(client, url)
+    r = client.get(url)
+    html = r.content.decode()
+    for text in ("from the latest assessment result of each county (2024–2025). ", "Met (", "<strong>Target for 2025</strong>: ",
+                 "Source: ", "million yuan"):
+        assert text in html, text
+    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    for text in ("学年", "万元", "年目标", "来源：", "达标（", "距目标年份", "目标年份已过"):
+        assert text not in visible, text
+    assert not _ui_chinese(_labels(html), _data_strings(uneven)), _ui_chinese(_labels(html), _data_strings(uneven))
+    # the map's hover text: county names are data, the rest English
+    hover = [t.replace("<br>", " ") for t in r.context["map_fig"]["data"][0]["text"]]
+    mine = next(t for t in hover if DATA_COUNTY in t)
+    assert "Verdict: Not met" in mine and "Primary: largest CV" in mine and "(limit 0.50)" in mine
+    assert not _ui_chinese(hover, _data_strings(uneven))
+
+
+def test_data_page_and_import_result_in_english(client, uneven, tmp_path, dictionary):
+    client.force_login(create_user("county_a", "county_bureau", "Secret-pass-123", COUNTY_A))
+    url = reverse("data") + "?year=2024"
+    _english(client, url)
+    html = client.get(url).content.decode()
+    for text in (f"Your area: <strong>{DATA_COUNTY}</strong>", "School year: <strong>2024–2025</strong>",
+                 "Download Excel template (.xlsx)", "File (.xlsx / .csv, max. 50 MB)", ">2024–2025</option>",
+                 "<td>primary school</td>", "<td>teaching point</td>", "(status code {status})"):
+        assert text in html, text
+    for text in ("管辖范围", "学年", "不超过", "（.xlsx）", "<td>小学</td>", "状态码"):
+        assert text not in html, text
+    assert not _ui_chinese(_labels(html), _data_strings(uneven)), _ui_chinese(_labels(html), _data_strings(uneven))
+
+    mine = [s for s in uneven if s["county_code"] == COUNTY_A]
+    codes = {s["school_code"] for s in mine}
+    path = write_xlsx(tmp_path / "a.xlsx", dictionary, 2024, mine, [s for s in dataset()[1] if s["school_code"] in codes]
+                      + [factory_section("2121000010", "primary", 200)])
+    with path.open("rb") as fh:
+        body = client.post(reverse("upload"), {"year": "2024", "file": fh}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-outcome="accepted"' in body
+    for text in ("Imported: a.xlsx (school year 2024–2025)", "<strong>8</strong> schools", "<strong>9</strong> section records",
+                 "<strong>0</strong> new schools", "changed values", "unchanged records", "Import batch #"):
+        assert text in body, text
+    for text in ("所</li>", "条</li>", "个</li>", "已导入", "导入批次"):
+        assert text not in body, text
+    with path.open("rb") as fh:  # the same file for the other county: refused
+        client.force_login(create_user("county_b", "county_bureau", "Secret-pass-123", COUNTY_B))
+        body = client.post(reverse("upload"), {"year": "2024", "file": fh}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Not imported: a.xlsx has " in body and "(rejected)" in body and "未导入" not in body
+
+
+def test_chinese_pages_keep_their_wording(client, uneven):
+    client.force_login(create_user("sheng", "province_inspector", "Secret-pass-123", "210000"))
+    html = client.get(reverse("region", kwargs={"code": COUNTY_A})).content.decode()
+    for text in ("<h3>资源配置</h3>", "小学差异系数<small>", "<h2>小学：各校资源配置指标</h2>", "优质均衡 · 2024–2025 学年 ·",
+                 "：差异系数 <span class=\"fail\">", "对差异贡献最大的学校：", "（结果已冻结，不能修改）", "≥ 4.2 人", "万元"):
+        assert text in html, text
+    html = client.get(reverse("region", kwargs={"code": "210000"})).content.decode()
+    assert "按各县最新一次评估结果统计（2024–2025 学年）。系统评估结果" in html and "<strong>2025 年目标</strong>：" in html
+    client.force_login(create_user("county_a", "county_bureau", "Secret-pass-123", COUNTY_A))
+    html = client.get(reverse("data") + "?year=2024").content.decode()
+    assert f"管辖范围：<strong>{DATA_COUNTY}</strong>" in html and "学年：<strong>2024–2025</strong>" in html
+    assert "2024–2025 学年</option>" in html and "文件（.xlsx / .csv，不超过 50 MB）" in html

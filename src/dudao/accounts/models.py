@@ -7,17 +7,18 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dudao.orgunits.models import OrgUnit
 
 
 class Role(models.TextChoices):
-    PROVINCE_ADMIN = "province_admin", "省级管理员"
-    PROVINCE_INSPECTOR = "province_inspector", "省级督导人员"
-    PREFECTURE_INSPECTOR = "prefecture_inspector", "市级督导人员"
-    COUNTY_BUREAU = "county_bureau", "县教育局"
-    SCHOOL_CLERK = "school_clerk", "学校填报员"
-    EXPERT_INSPECTOR = "expert_inspector", "督学"
+    PROVINCE_ADMIN = "province_admin", _("省级管理员")
+    PROVINCE_INSPECTOR = "province_inspector", _("省级督导人员")
+    PREFECTURE_INSPECTOR = "prefecture_inspector", _("市级督导人员")
+    COUNTY_BUREAU = "county_bureau", _("县教育局")
+    SCHOOL_CLERK = "school_clerk", _("学校填报员")
+    EXPERT_INSPECTOR = "expert_inspector", _("督学")
 
 
 class User(AbstractUser):

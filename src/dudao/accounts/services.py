@@ -73,7 +73,7 @@ def create_demo_users(province: str = "21") -> list[DemoAccount]:
         User.objects.filter(username=username).delete()
         create_user(username, role, DEMO_PASSWORD, unit, school_code, name)
         where = OrgUnit.objects.get(code=unit).name + (f" 学校 {school_code}" if school_code else "")
-        out.append(DemoAccount(username, Role(role).label, where))
+        out.append(DemoAccount(username, str(Role(role).label), where))
     return out
 
 

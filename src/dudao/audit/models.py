@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AppendOnlyError(Exception):
@@ -23,17 +25,17 @@ class AuditEvent(models.Model):
     """One recorded action."""
 
     class Action(models.TextChoices):
-        CREATE = "create", "新建"
-        UPDATE = "update", "修改"
-        DELETE = "delete", "删除"
-        IMPORT = "import", "导入"
-        EXPORT = "export", "导出"
-        LOGIN = "login", "登录"
-        LOGOUT = "logout", "退出"
-        LOGIN_FAILED = "login_failed", "登录失败"
-        LOCKED = "locked", "账户锁定"
-        DENIED = "denied", "越权拒绝"
-        ASSESS = "assess", "评估"
+        CREATE = "create", _("新建")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+        IMPORT = "import", _("导入")
+        EXPORT = "export", _("导出")
+        LOGIN = "login", pgettext_lazy("审计操作", "登录")
+        LOGOUT = "logout", pgettext_lazy("审计操作", "退出")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKED = "locked", _("账户锁定")
+        DENIED = "denied", _("越权拒绝")
+        ASSESS = "assess", _("评估")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.CharField(max_length=150, blank=True, default="")

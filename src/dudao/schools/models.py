@@ -7,6 +7,7 @@ the element dictionary in ``dudao/standards/data/elements.yaml``.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dudao.orgunits.models import OrgUnit
 
@@ -77,8 +78,8 @@ class ImportBatch(models.Model):
     """One attempt to import a file: accepted or refused, with its counts."""
 
     class Status(models.TextChoices):
-        ACCEPTED = "accepted", "已导入"
-        REFUSED = "refused", "已拒绝"
+        ACCEPTED = "accepted", _("已导入")
+        REFUSED = "refused", _("已拒绝")
 
     filename = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)

@@ -13,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -29,7 +31,7 @@ from dudao.web.views.data import attachment
 from dudao.web.views.standards import overlays
 
 REPORT_TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-LEVEL_ZH = {"province": "全省", "prefecture": "全市", "county": ""}
+LEVEL_ZH = {"province": gettext_lazy("全省"), "prefecture": gettext_lazy("全市"), "county": ""}
 
 
 def scope_units(user: Any) -> list[OrgUnit]:
@@ -81,7 +83,7 @@ def _context(request: Any, chosen: dict[str, Any], error: str = "") -> dict[str,
     for run in runs_in_scope(user):
         own = list(run.counties.filter(county_code__startswith=scope.prefix or "-")
                    .order_by("county_code").values_list("county_code", flat=True))
-        runs.append({"run": run, "scope_name": names.get(run.scope, "全部" if run.scope == "all" else run.scope),
+        runs.append({"run": run, "scope_name": names.get(run.scope, _("全部") if run.scope == "all" else run.scope),
                      "counties": [(c, names.get(c, c)) for c in own],
                      "region": region_url(run.scope if scope.covers_region(run.scope) else mine) if mine else None})
     province = (user.org_unit.code[:2] if user.org_unit else "")
@@ -114,23 +116,25 @@ def assess(request: Any) -> Any:
         year = int(request.POST.get("year", ""))
         chosen["year"] = year
     except ValueError:
-        return _refuse(request, chosen, "请选择学年。")
+        return _refuse(request, chosen, _("请选择学年。"))
     if sid not in available_standards():
-        return _refuse(request, chosen, "请选择评估标准。")
+        return _refuse(request, chosen, _("请选择评估标准。"))
     if scope_code not in {u.code for u in units}:
         check(user, ASSESS, region=scope_code)  # records the refusal and raises 403 outside the subtree
-        return _refuse(request, chosen, "请选择评估范围。")
+        return _refuse(request, chosen, _("请选择评估范围。"))
     check(user, ASSESS, region=scope_code)
     province = scope_code[:2] if use_overlay and scope_code[:2] in overlays() else ""
     try:
         outcome = run_assessment(sid, year, scope_code, province=province, actor=user.get_username())
     except (AssessmentError, StandardsError) as exc:
-        return _refuse(request, chosen, f"评估未能完成：{exc}")
+        return _refuse(request, chosen, _("评估未能完成：%(error)s") % {"error": exc})
     run = outcome.run
-    messages.success(request, f"评估已完成并冻结保存（评估编号 #{run.pk}，{len(outcome.document['counties'])} 个县）。")
+    n = len(outcome.document["counties"])
+    messages.success(request, ngettext("评估已完成并冻结保存（评估编号 #%(run)s，%(n)s 个县）。",
+                                       "评估已完成并冻结保存（评估编号 #%(run)s，%(n)s 个县）。", n) % {"run": run.pk, "n": n})
     target = region_url(scope_code)
     if target is None:
-        messages.info(request, "地区结果页面尚未启用，请在下方“最近的评估”中下载报告。")
+        messages.info(request, _("地区结果页面尚未启用，请在下方“最近的评估”中下载报告。"))
         target = reverse("assess")
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 

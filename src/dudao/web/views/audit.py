@@ -13,14 +13,17 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from dudao.accounts.permissions import AUDIT, check, scope_of
 from dudao.audit.models import AuditEvent
 
 PER_PAGE = 50
-ROLE_ZH = {"province_admin": "省级管理员", "province_inspector": "省级督导人员", "prefecture_inspector": "市级督导人员",
-           "county_bureau": "县教育局", "school_clerk": "学校填报员", "expert_inspector": "督学"}
+ROLE_ZH = {"province_admin": gettext_lazy("省级管理员"), "province_inspector": gettext_lazy("省级督导人员"),
+           "prefecture_inspector": gettext_lazy("市级督导人员"), "county_bureau": gettext_lazy("县教育局"),
+           "school_clerk": gettext_lazy("学校填报员"), "expert_inspector": gettext_lazy("督学")}
 
 
 def _date(value: str) -> dt.date | None:
@@ -34,7 +37,7 @@ def _text(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -59,7 +62,7 @@ def readable(detail: Any) -> dict[str, Any]:
             else:
                 rows.append((k, _text(old), _text(new)))
         return {"kind": "changes", "rows": rows, "json": pretty}
-    for key, label in (("before", "删除前"), ("after", "新建后")):
+    for key, label in (("before", _("删除前")), ("after", _("新建后"))):
         if isinstance(detail.get(key), dict) and len(detail) == 1:
             return {"kind": "state", "label": label, "rows": [(k, _text(v)) for k, v in detail[key].items()], "json": pretty}
     return {"kind": "pairs", "rows": [(k, _text(v)) for k, v in detail.items()], "json": pretty}

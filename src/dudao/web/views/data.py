@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dudao.accounts.models import User
@@ -29,6 +31,7 @@ from dudao.schools.models import ChangeRecord, ImportBatch, SchoolYear
 from dudao.schools.services import ImportReport, export_year, import_file, latest_year, write_template
 from dudao.schools.validate import Checked, Issue, read_file
 from dudao.standards.model import load_dictionary
+from dudao.web.views import labels
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
@@ -61,6 +64,7 @@ def _year_from(value: Any, fallback: int) -> int:
 
 
 def _scope_label(scope: Scope) -> str:
+    """The user's area in Chinese, as the audit trail, the file names and the import errors record it."""
     if scope.school_code:
         return f"学校 {scope.school_code}"
     if scope.prefix is None:
@@ -70,6 +74,17 @@ def _scope_label(scope: Scope) -> str:
     code = scope.prefix.ljust(6, "0")
     unit = OrgUnit.objects.filter(code=code).first()
     return unit.name if unit else code
+
+
+def _scope_display(scope: Scope) -> str:
+    """The user's area in the page's language (a place name stays as it is)."""
+    if scope.school_code:
+        return _("学校 %(code)s") % {"code": scope.school_code}
+    if scope.prefix is None:
+        return _("无")
+    if scope.prefix == "":
+        return _("全部")
+    return _scope_label(scope)
 
 
 def school_years_in_scope(user: Any, year: int) -> Any:
@@ -207,12 +222,12 @@ def _page_context(request: Any, year: int) -> dict[str, Any]:
     shown = list(schools[:60])
     d = load_dictionary()
     for sy in shown:
-        sy.kind_zh = d.enum_label("kind", sy.kind)
+        sy.kind_zh = labels.enum_label(d, "kind", sy.kind)
     now = current_school_year()
     stored = set(SchoolYear.objects.values_list("year", flat=True).distinct())
     years = sorted({*stored, *range(now - 5, now + 1), year}, reverse=True)
     return {
-        "year": year, "years": years, "scope_label": _scope_label(scope), "is_clerk": bool(scope.school_code),
+        "year": year, "years": years, "scope_label": _scope_display(scope), "is_clerk": bool(scope.school_code),
         "schools": shown, "schools_total": total, "q": q, "can_change": can(user, CHANGE_DATA),
         "batches": batches_in_scope(user), "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
     }
@@ -267,9 +282,10 @@ def upload(request: Any) -> Any:
     report: ImportReport | None = None
     outside = 0
     if upload_file is None:
-        problem = "请选择要上传的文件（.xlsx 或 .csv）。"
+        problem = _("请选择要上传的文件（.xlsx 或 .csv）。")
     elif upload_file.size > MAX_UPLOAD_BYTES:
-        problem = f"文件太大（{upload_file.size / 1048576:.1f} MB），上限 {MAX_UPLOAD_BYTES // 1048576} MB。"
+        problem = _("文件太大（%(size)s MB），上限 %(max)s MB。") % {"size": f"{upload_file.size / 1048576:.1f}",
+                                                               "max": MAX_UPLOAD_BYTES // 1048576}
     else:
         with tempfile.TemporaryDirectory(dir=_upload_dir()) as tmp:
             path = Path(tmp) / _safe_name(upload_file.name)
@@ -302,30 +318,32 @@ def school_edit(request: Any, code: str, year: int) -> Any:
     if request.method == "POST":
         form, changes = edit_school_year(sy, request.POST, user.get_username(), d)
         if form.stale:
-            messages.error(request, "保存前发现这所学校的数据已被他人修改，下面显示的是最新数据，请核对后重新填写。")
+            messages.error(request, _("保存前发现这所学校的数据已被他人修改，下面显示的是最新数据，请核对后重新填写。"))
             form, status = build_form(sy, d), 409
         elif changes is None:
             status = 422
         else:
             if changes:
-                messages.success(request, f"已保存 {len(changes)} 项修改。")
+                messages.success(request, ngettext("已保存 %(n)s 项修改。", "已保存 %(n)s 项修改。", len(changes))
+                                 % {"n": len(changes)})
             else:
-                messages.info(request, "没有任何数值改变，未保存。")
+                messages.info(request, _("没有任何数值改变，未保存。"))
             return redirect("school_edit", code=code, year=year)
     else:
         form = build_form(sy, d)
     history = ChangeRecord.objects.filter(school_code=code, year=year).order_by("-at", "-pk")[:40]
-    labels = {el.code: el.header for el in d.elements}
-    section_names = {o.code: o.zh for o in d.enums["section"]}
-    rows = [{"change": c, "label": labels.get(c.field, c.field), "created": c.field == ChangeRecord.CREATED,
-             "section": section_names.get(c.section, "学校")} for c in history]
-    school_group, section_groups = form.groups[0], form.groups[1:]
+    headers = {el.code: el.header for el in d.elements}
+    section_names = {o.code: labels.label(o.zh) for o in d.enums["section"]}
+    rows = [{"change": c, "label": headers.get(c.field, c.field), "created": c.field == ChangeRecord.CREATED,
+             "section": section_names.get(c.section, pgettext("学段", "学校"))} for c in history]
+    school_group, groups = form.groups[0], form.groups[1:]
+    section_groups = [{"label": labels.label(g.label), "rule_errors": g.rule_errors} for g in groups]
     section_rows = []
-    if section_groups:
-        for i, first in enumerate(section_groups[0].fields):
+    if groups:
+        for i, first in enumerate(groups[0].fields):
             section_rows.append({"element": first.element,
-                                 "cells": [{"f": g.fields[i], "label": g.label} for g in section_groups]})
+                                 "cells": [{"f": g.fields[i], "label": labels.label(g.label)} for g in groups]})
     return render(request, "web/data/school_edit.html", {
         "sy": sy, "form": form, "school_group": school_group, "section_groups": section_groups,
-        "section_rows": section_rows, "history": rows, "kind": d.enum_label("kind", sy.kind),
+        "section_rows": section_rows, "history": rows, "kind": labels.enum_label(d, "kind", sy.kind),
     }, status=status)

@@ -19,17 +19,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dudao.accounts.permissions import ASSESS, EXPORT, VIEW, can, check, scope_of
 from dudao.assessment.models import AssessmentCounty, AssessmentRun
 from dudao.assessment.services import county_history, latest_county_result
 from dudao.orgunits.models import OrgUnit
-from dudao.reports.common import Context, fmt_money, fmt_num, fmt_qty, item_title, unit_word, year_label
+from dudao.reports.common import Context, fmt_num, item_title, unit_word
 from dudao.schools.models import School, SchoolYear
 from dudao.standards.model import StandardsError, load_dictionary, load_overlay
 from dudao.web import maps
+from dudao.web.views import labels
 
 STANDARD = "youzhi2017"
 VERDICTS = ("pass", "fail", "incomplete", "none")
@@ -61,10 +61,6 @@ def guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 # ---------------------------------------------------------------- shared helpers
-
-
-def _lang_en() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 def cv3(v: float | None) -> str:
@@ -124,16 +120,16 @@ def summarise(row: AssessmentCounty, contexts: Contexts) -> dict[str, Any]:
         known = {k: v for k, v in view.cv.items() if v is not None}
         worst = max(known, key=lambda k: known[k]) if known else None
         limit = view.limits.get(worst) if worst else None
-        sections.append({"code": view.code, "zh": view.zh, "max_cv": cv3(known[worst]) if worst else "—",
+        sections.append({"code": view.code, "zh": labels.label(view.zh), "max_cv": cv3(known[worst]) if worst else "—",
                          "indicator": worst or "", "limit": limit2(limit),
                          "indicator_zh": ctx.std.indicator(worst).zh if worst else "",
                          "over": bool(worst and limit is not None and known[worst] > limit)})
     counts = ctx.counts(entry)
     cost = float((entry.get("gaps") or {}).get("total_cost") or 0.0)
     return {"code": row.county_code, "name": entry.get("name", row.county_code), "verdict": row.verdict,
-            "year": row.run.year, "year_zh": year_label(row.run.year), "run": row.run.pk, "sections": sections, "fails": counts["fail"],
+            "year": row.run.year, "year_zh": labels.year(row.run.year), "run": row.run.pk, "sections": sections, "fails": counts["fail"],
             "missing": counts["missing"], "failing": ctx.failing_sections(entry) or 0, "cost": cost,
-            "cost_zh": fmt_money(cost) if cost else "—"}
+            "cost_zh": labels.money(cost) if cost else "—"}
 
 
 def figure(data: list[dict[str, Any]], layout: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -186,11 +182,12 @@ def _map_figure(unit: OrgUnit, counties: list[OrgUnit], summaries: Mapping[str, 
     for c in counties:
         s = summaries.get(c.code)
         verdict = s["verdict"] if s else "none"
-        lines = [f"<b>{c.name}</b>", f"{_('结论')}：{words[verdict]}"]
+        lines = [f"<b>{c.name}</b>", _("结论：%(verdict)s") % {"verdict": words[verdict]}]
         if s:
             for sec in s["sections"]:
                 flag = " ▲" if sec["over"] else ""
-                lines.append(f"{sec['zh']}{_('最大差异系数')} {sec['max_cv']}（{_('限值')} {sec['limit']}）{flag}")
+                lines.append(_("%(section)s最大差异系数 %(cv)s（限值 %(limit)s）")
+                             % {"section": sec["zh"], "cv": sec["max_cv"], "limit": sec["limit"]} + flag)
         locations.append(c.code)
         z.append(index[verdict])
         text.append("<br>".join(lines))
@@ -219,7 +216,7 @@ def _targets(province: str, passed: int, total: int) -> list[dict[str, Any]]:
     for t in targets:
         share = float(t.get("share", 0))
         need = math.ceil(share * total - 1e-9)
-        zh = t.get("en") if _lang_en() and t.get("en") else t.get("zh", "")
+        zh = t.get("en") if labels.english() and t.get("en") else t.get("zh", "")
         out.append({"year": t.get("year"), "share": share, "share_pct": f"{share * 100:.0f}%", "need": need,
                     "left": max(0, need - passed), "met": passed >= need, "zh": zh, "source": t.get("source", ""),
                     "years_left": int(t.get("year", today.year)) - today.year,
@@ -233,7 +230,8 @@ def _bar_figure(groups: list[dict[str, Any]]) -> dict[str, Any]:
     links = [g["url"] for g in reversed(groups)]
     data = [{"type": "bar", "orientation": "h", "name": words[v], "y": names,
              "x": [g["counts"][v] for g in reversed(groups)], "marker": {"color": COLOURS[v]}, "customdata": links,
-             "hovertemplate": "%{y} " + words[v] + "：%{x}<extra></extra>"}
+             "hovertemplate": "%{y} " + _("%(label)s：%(value)s") % {"label": words[v], "value": "%{x}"}
+             + "<extra></extra>"}
             for v in VERDICTS if any(g["counts"][v] for g in groups)]
     layout = {"barmode": "stack", "height": 90 + 28 * len(groups), "margin": {"l": 90, "r": 10, "t": 36, "b": 40},
               "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
@@ -261,10 +259,10 @@ def province_page(request: Any, unit: OrgUnit) -> HttpResponse:
     years = sorted({s["year"] for s in summaries.values()})
     context = {
         "unit": unit, "crumbs": crumbs(request.user, unit), "counts": counts, "total": total,
-        "words": verdict_words(), "colours": COLOURS, "years": [year_label(y) for y in years],
+        "words": verdict_words(), "colours": COLOURS, "years": [labels.year(y) for y in years],
         "pass_pct": pct(counts["pass"], total), "pass_pos": f"{100 * counts['pass'] / total:.1f}" if total else "0",
         "total_failing": sum(s["failing"] for s in summaries.values()),
-        "total_cost": fmt_money(sum(s["cost"] for s in summaries.values())) if summaries else "—",
+        "total_cost": labels.money(sum(s["cost"] for s in summaries.values())) if summaries else "—",
         "targets": _targets(prefix, counts["pass"], total), "groups": groups,
         "map_fig": _map_figure(unit, counties, summaries), "bar_fig": _bar_figure(groups) if groups else None,
         "can_assess": can(request.user, ASSESS), "assessed": bool(summaries),
@@ -279,7 +277,7 @@ def _group(name: str, url: str, counties: list[OrgUnit], summaries: Mapping[str,
     cost = sum(s["cost"] for s in mine)
     return {"name": name, "url": url, "counts": counts, "total": len(counties),
             "pass_pct": pct(counts["pass"], len(counties)), "failing": sum(s["failing"] for s in mine),
-            "cost_zh": fmt_money(cost) if cost else "—"}
+            "cost_zh": labels.money(cost) if cost else "—"}
 
 
 def prefecture_page(request: Any, unit: OrgUnit) -> HttpResponse:
@@ -304,8 +302,8 @@ def prefecture_page(request: Any, unit: OrgUnit) -> HttpResponse:
         row["cells"] = [by.get(sec["code"]) for sec in sections]
     context = {
         "unit": unit, "crumbs": crumbs(request.user, unit), "counts": counts, "total": len(counties),
-        "words": verdict_words(), "rows": table, "sections": sections, "years": [year_label(y) for y in years],
-        "pass_pct": pct(counts["pass"], len(counties)), "cost_zh": fmt_money(cost) if cost else "—",
+        "words": verdict_words(), "rows": table, "sections": sections, "years": [labels.year(y) for y in years],
+        "pass_pct": pct(counts["pass"], len(counties)), "cost_zh": labels.money(cost) if cost else "—",
         "failing": sum(s["failing"] for s in summaries.values()),
         "map_fig": _map_figure(unit, counties, summaries), "can_assess": can(request.user, ASSESS),
         "legend": [{"v": v, "word": verdict_words()[v], "colour": COLOURS[v], "n": counts[v]} for v in VERDICTS],
@@ -327,10 +325,10 @@ def county_page(request: Any, unit: OrgUnit) -> HttpResponse:
     views = ctx.sections(entry)
     decimals = ctx.indicator_decimals(views)
     names = ctx.school_names(entry)
-    en = _lang_en()
+    en = labels.english()
     reasons = []
     for part, rs in ctx.reasons_by_part(entry):
-        reasons.append({"part": ctx.part_label(rs[0]) if part == "resource" else ctx.part_label({"part": part}),
+        reasons.append({"part": labels.label(ctx.part_label(rs[0]) if part == "resource" else ctx.part_label({"part": part})),
                         "items": [{"status": r.get("status"), "title": item_title(ctx, r),
                                    "text": r.get("en") if en and r.get("en") else ctx.with_names(r.get("zh", ""), names)}
                                   for r in rs]})
@@ -338,13 +336,14 @@ def county_page(request: Any, unit: OrgUnit) -> HttpResponse:
     gaps = entry.get("gaps") or {}
     total_cost = float(gaps.get("total_cost") or 0.0)
     context = {
-        **base, "row": row, "run": row.run, "entry": entry, "verdict": row.verdict, "year": year_label(row.run.year),
-        "standard": ctx.title_standard, "split": ctx.split_zh(), "reasons": reasons, "counts": counts,
-        "failing": ctx.failing_sections(entry) or 0, "total_cost": fmt_money(total_cost) if total_cost else "—",
+        **base, "row": row, "run": row.run, "entry": entry, "verdict": row.verdict, "year": labels.year(row.run.year),
+        "standard": ctx.title_standard, "split": labels.label(ctx.split_zh()), "reasons": reasons, "counts": counts,
+        "failing": ctx.failing_sections(entry) or 0, "total_cost": labels.money(total_cost) if total_cost else "—",
         "cv_table": _cv_table(ctx, views),
         "cv_figs": [{"id": f"cv-fig-{v.code}", "fig": _cv_figure(ctx, v)} for v in views],
         "school_tables": [_school_table(ctx, v, decimals) for v in views],
-        "excluded": [{"code": s["code"], "name": s["name"], "section": v.zh, "reason": ctx.exclusion_zh(s["reason"])}
+        "excluded": [{"code": s["code"], "name": s["name"], "section": labels.label(v.zh),
+                      "reason": exclusion_text(ctx, s["reason"])}
                      for v in views for s in v.excluded],
         "gap_groups": _gap_groups(ctx, entry), "gap_rows": _gap_rows(ctx, entry, decimals),
         "lifts": _lifts(ctx, entry, decimals), "history": _history(unit.code),
@@ -364,7 +363,7 @@ def _cv_table(ctx: Context, views: list[Any]) -> dict[str, Any]:
             state = "" if value is None or limit is None else ("no" if value > limit else "ok")
             cells.append({"cv": cv3(value), "limit": limit2(limit), "state": state})
         rows.append({"id": ind.id, "zh": ctx.indicator_header(ind), "cells": cells})
-    return {"sections": [{"code": v.code, "zh": v.zh, "n": len(v.schools)} for v in views], "rows": rows}
+    return {"sections": [{"code": v.code, "zh": labels.label(v.zh), "n": len(v.schools)} for v in views], "rows": rows}
 
 
 def _cv_figure(ctx: Context, view: Any) -> dict[str, Any]:
@@ -386,7 +385,7 @@ def _cv_figure(ctx: Context, view: Any) -> dict[str, Any]:
                     "text": f"{_('限值')} {limit2(max(known_limits))}", "showarrow": False,
                     "font": {"size": 11, "color": LIMIT_COLOUR}}] if known_limits and len(set(known_limits)) == 1 else []
     layout = {"height": 300, "margin": {"l": 45, "r": 10, "t": 34, "b": 30}, "showlegend": False, "bargap": 0.35,
-              "title": {"text": f"{view.zh} · {_('各项指标校际差异系数')}", "font": {"size": 14}, "x": 0.02},
+              "title": {"text": f"{labels.label(view.zh)} · {_('各项指标校际差异系数')}", "font": {"size": 14}, "x": 0.02},
               "yaxis": {"range": [0, top * 1.25], "gridcolor": "#e4e7eb", "tickformat": ".2f"},
               "xaxis": {"tickfont": {"size": 12}}, "annotations": annotations}
     return figure([bars, limit_line], layout)
@@ -394,7 +393,7 @@ def _cv_figure(ctx: Context, view: Any) -> dict[str, Any]:
 
 def _school_table(ctx: Context, view: Any, decimals: Mapping[str, int]) -> dict[str, Any]:
     inds = ctx.indicators
-    heads = [{"id": i.id, "zh": i.zh, "short": short_name(i.zh), "unit": i.unit,
+    heads = [{"id": i.id, "zh": i.zh, "short": short_name(i.zh), "unit": labels.unit(i.unit),
               "threshold": fmt_num(i.thresholds.get(view.code), _thr_dec(i.thresholds.get(view.code)))} for i in inds]
     rows = []
     for s in view.schools:
@@ -405,14 +404,14 @@ def _school_table(ctx: Context, view: Any, decimals: Mapping[str, int]) -> dict[
             met += ok is True
             cells.append({"v": fmt_num(v, decimals.get(i.id, 2)), "state": "ok" if ok is True else "no" if ok is False else ""})
         verdict = {True: "pass", False: "fail"}.get(s.get("school_pass"), "incomplete")
-        rows.append({"code": s["code"], "name": s["name"], "kind": ctx.kind_zh.get(s.get("kind", ""), s.get("kind", "")),
+        rows.append({"code": s["code"], "name": s["name"], "kind": labels.enum_label(ctx.dictionary, "kind", s.get("kind", "")),
                      "students": f"{s['students']:,}" if s.get("students") is not None else "—",
                      "share_pct": f"{100 * s['share']:.0f}%" if s.get("share") is not None and s["share"] < 0.999 else "",
                      "cells": cells, "met": met, "verdict": verdict})
     rows.sort(key=lambda r: ({"fail": 0, "incomplete": 1, "pass": 2}[r["verdict"]], r["code"]))
-    return {"code": view.code, "zh": view.zh, "heads": heads, "rows": rows, "has_thresholds": ctx.has_thresholds,
-            "failing": sum(r["verdict"] == "fail" for r in rows), "n": len(rows),
-            "rule": ctx.school_rule.zh if ctx.school_rule else ""}
+    return {"code": view.code, "zh": labels.label(view.zh), "heads": heads, "rows": rows,
+            "has_thresholds": ctx.has_thresholds, "failing": sum(r["verdict"] == "fail" for r in rows), "n": len(rows),
+            "rule": rule_text(ctx.school_rule)}
 
 
 def short_name(zh: str) -> str:
@@ -420,8 +419,27 @@ def short_name(zh: str) -> str:
     head = "每百名学生拥有"
     if zh.startswith(head):
         rest = zh[len(head):]
-        return f"{rest[:-1] if rest.endswith('数') else rest}（{_('每百名学生')}）"
+        return _("%(name)s（每百名学生）") % {"name": rest[:-1] if rest.endswith("数") else rest}
     return zh
+
+
+def rule_text(rule: Any) -> str:
+    """A rule of the standard file in the page's language (its ``en`` text in English)."""
+    if rule is None:
+        return ""
+    if labels.english() and rule.en:
+        return str(rule.en[:1].upper() + rule.en[1:])  # it follows a sentence on the page
+    return str(rule.zh)
+
+
+def exclusion_text(ctx: Context, reason: str) -> str:
+    """Why a school was left out: as ``Context.exclusion_zh`` says it, or the standard's English text."""
+    exc = next((e for e in ctx.std.scope.exclusions if e.id == reason), None)
+    if exc is not None:
+        return str(exc.en if labels.english() and exc.en else exc.zh)
+    if reason == "not_included":
+        return _("不属于纳入范围：%(rule)s") % {"rule": ctx.std.scope.include_zh}
+    return reason
 
 
 def trim(v: float | None, decimals: int = 3) -> str:
@@ -441,7 +459,7 @@ def _gap_groups(ctx: Context, entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     for g in ctx.gap_groups(entry):
         out.append({"indicator": g["indicator"].zh, "id": g["indicator"].id, "sections": g["sections"],
                     "schools": g["schools"], "element": g["element_zh"],
-                    "addition": fmt_qty(g["addition"], g["unit"], g["integer"]), "cost": fmt_money(g["cost"])})
+                    "addition": labels.qty(g["addition"], g["unit"], g["integer"]), "cost": labels.money(g["cost"])})
     return out
 
 
@@ -456,12 +474,12 @@ def _gap_rows(ctx: Context, entry: Mapping[str, Any], decimals: Mapping[str, int
         dec = decimals.get(ind.id, 2)
         rows.append({
             "school_code": g.get("school_code", ""), "school": g.get("school_name") or g.get("school_code", ""),
-            "section": ctx.section_zh.get(g.get("section", ""), g.get("section", "")), "indicator": ind.zh,
+            "section": labels.label(ctx.section_zh.get(g.get("section", ""), g.get("section", ""))), "indicator": ind.zh,
             "id": ind.id, "value": fmt_num(g.get("value"), dec), "threshold": fmt_num(g.get("threshold"), _thr_dec(g.get("threshold"))),
-            "unit": ind.unit, "element": el_zh,
-            "addition": fmt_qty(g.get("addition"), el_unit, bool(ind.gap.integer) if ind.gap else False),
-            "unit_cost": fmt_money(g.get("unit_cost")) + (f"/{unit_word(el_unit)}" if el_unit and el_unit != "元" else ""),
-            "cost": fmt_money(g.get("cost")), "shared_once": bool(g.get("shared")) and counted == 0 and (g.get("cost") or 0) > 0,
+            "unit": labels.unit(ind.unit), "element": el_zh,
+            "addition": labels.qty(g.get("addition"), el_unit, bool(ind.gap.integer) if ind.gap else False),
+            "unit_cost": labels.money(g.get("unit_cost")) + labels.per_unit(el_unit),
+            "cost": labels.money(g.get("cost")), "shared_once": bool(g.get("shared")) and counted == 0 and (g.get("cost") or 0) > 0,
         })
     return rows
 
@@ -473,14 +491,15 @@ def _lifts(ctx: Context, entry: Mapping[str, Any], decimals: Mapping[str, int]) 
         dec = decimals.get(ind.id, 2)
         rows = [{"school_code": r.get("school_code", ""), "school": r.get("school_name") or r.get("school_code", ""),
                  "value": fmt_num(r.get("value"), dec), "lift": fmt_num(r.get("lift"), dec),
-                 "addition": fmt_qty(r.get("addition"), g["unit"], g["integer"]), "cost": fmt_money(r.get("cost")),
+                 "addition": labels.qty(r.get("addition"), g["unit"], g["integer"]), "cost": labels.money(r.get("cost")),
                  "share": f"{100 * (r.get('variance_share') or 0):.1f}%"}
                 for r in sorted(g["rows"], key=lambda r: -(r.get("lift") or 0)) if (r.get("lift") or 0) > 0]
         drivers = sorted(g["rows"], key=lambda r: -(r.get("variance_share") or 0))[:3]
-        out.append({"section": g["section_zh"], "indicator": ind.zh, "unit": unit_word(ind.unit), "cv": cv3(g["cv"]),
+        out.append({"section": labels.label(g["section_zh"]), "indicator": ind.zh, "unit": labels.unit(unit_word(ind.unit)),
+                    "cv": cv3(g["cv"]),
                     "limit": limit2(g["cv_limit"]), "level": fmt_num(g["level"], dec), "lifted": g["lifted"],
-                    "element": g["element_zh"], "addition": fmt_qty(g["addition"], g["unit"], g["integer"]),
-                    "cost": fmt_money(g["cost"]), "rows": rows,
+                    "element": g["element_zh"], "addition": labels.qty(g["addition"], g["unit"], g["integer"]),
+                    "cost": labels.money(g["cost"]), "rows": rows,
                     "drivers": [{"school": d.get("school_name") or d.get("school_code", ""), "code": d.get("school_code", ""),
                                  "value": fmt_num(d.get("value"), dec),
                                  "share": f"{100 * (d.get('variance_share') or 0):.1f}%"} for d in drivers],
@@ -507,10 +526,10 @@ def _history(county_code: str) -> dict[str, Any]:
                              "state": "" if v.cv.get(i) is None or v.limits.get(i) is None
                              else ("no" if v.cv[i] > v.limits[i] else "ok"), "limit": v.limits.get(i)} for i in inds]  # type: ignore[operator]
         counts = ctx.counts(r.entry)
-        out.append({"year": r.run.year, "year_zh": year_label(r.run.year), "verdict": r.verdict, "run": r.run.pk,
+        out.append({"year": r.run.year, "year_zh": labels.year(r.run.year), "verdict": r.verdict, "run": r.run.pk,
                     "secs": secs, "fails": counts["fail"], "missing": counts["missing"],
                     "failing": ctx.failing_sections(r.entry) or 0})
-    sections = [{"code": c, "zh": latest_ctx.section_zh.get(c, c)} for c in section_codes]
+    sections = [{"code": c, "zh": labels.label(latest_ctx.section_zh.get(c, c))} for c in section_codes]
     for row in out:
         row["cells"] = [c for s in sections for c in (row["secs"].get(s["code"]) or [{"cv": "—", "state": ""}] * len(inds))]
     return {"rows": out, "sections": sections, "indicators": inds,
@@ -523,7 +542,7 @@ def _history_figures(history: Mapping[str, Any]) -> list[dict[str, Any]]:
         return []
     figs = []
     palette = ["#1d4e89", "#2e7d4f", "#b7791f", "#8e44ad", "#17becf", "#e377c2", "#7f8c8d"]
-    years = [r["year_zh"].replace(" 学年", "") for r in rows]
+    years = [f"{r['year']}–{r['year'] + 1}" for r in rows]
     for sec in history["sections"]:
         data = []
         limit = None
@@ -562,7 +581,7 @@ def school(request: Any, code: str) -> HttpResponse:
     latest = years[-1]
     check(request.user, VIEW, school=(code, latest.county.code))
     d = load_dictionary()
-    en = _lang_en()
+    en = labels.english()
     scope = scope_of(request.user)
 
     def label(el: Any) -> str:
@@ -593,7 +612,7 @@ def school(request: Any, code: str) -> HttpResponse:
         for y in years:
             text = show(el, y.attribute(el.code))
             if el.code == "county_code":
-                text = f"{y.county.name}（{y.county.code}）"
+                text = _("%(name)s（%(code)s）") % {"name": y.county.name, "code": y.county.code}
             texts.append(text)
         attr_rows.append({"zh": label(el), "cells": texts, "changed": len(set(texts)) > 1})
 
@@ -614,8 +633,8 @@ def school(request: Any, code: str) -> HttpResponse:
             excl = next((s for s in v.excluded if s["code"] == code), None)
             if mine is None and excl is None:
                 continue
-            results.append({"year": y.year, "year_zh": year_label(y.year), "row": row, "ctx": ctx, "view": v,
-                            "school": mine, "excluded": ctx.exclusion_zh(excl["reason"]) if excl else ""})
+            results.append({"year": y.year, "year_zh": labels.year(y.year), "row": row, "ctx": ctx, "view": v,
+                            "school": mine, "excluded": exclusion_text(ctx, excl["reason"]) if excl else ""})
     latest_year = max((r["year"] for r in results), default=None)
     indicators = results[-1]["ctx"].indicators if results else []
     decimals: dict[str, int] = {}
@@ -634,7 +653,7 @@ def school(request: Any, code: str) -> HttpResponse:
             cells.append({"v": fmt_num(s["values"].get(i.id), decimals.get(i.id, 2)),
                           "state": "ok" if ok is True else "no" if ok is False else ""})
         verdict = "" if s is None else {True: "pass", False: "fail"}.get(s.get("school_pass"), "incomplete")
-        over_years.append({"year": r["year_zh"], "section": r["view"].zh, "cells": cells, "verdict": verdict,
+        over_years.append({"year": r["year_zh"], "section": labels.label(r["view"].zh), "cells": cells, "verdict": verdict,
                            "excluded": r["excluded"], "students": f"{s['students']:,}" if s and s.get("students") is not None else "—"})
 
     latest_checks = []
@@ -646,7 +665,7 @@ def school(request: Any, code: str) -> HttpResponse:
         for i in indicators:
             thr = i.thresholds.get(r["view"].code)
             ok = (s.get("passed") or {}).get(i.id) if s else None
-            items.append({"id": i.id, "zh": i.zh, "unit": i.unit,
+            items.append({"id": i.id, "zh": i.zh, "unit": labels.unit(i.unit),
                           "v": fmt_num(s["values"].get(i.id), decimals.get(i.id, 2)) if s else "—",
                           "threshold": fmt_num(thr, _thr_dec(thr)) if thr is not None else "—",
                           "floor": trim(thr * r["ctx"].school_rule.floor_ratio)
@@ -654,10 +673,10 @@ def school(request: Any, code: str) -> HttpResponse:
                           "state": "ok" if ok is True else "no" if ok is False else ""})
         verdict = "" if s is None else {True: "pass", False: "fail"}.get(s.get("school_pass"), "incomplete")
         rule = r["ctx"].school_rule
-        latest_checks.append({"section": r["view"].zh, "items": items, "verdict": verdict, "excluded": r["excluded"],
+        latest_checks.append({"section": labels.label(r["view"].zh), "items": items, "verdict": verdict, "excluded": r["excluded"],
                               "floor_pct": f"{rule.floor_ratio * 100:.0f}%" if rule and rule.floor_ratio else "",
                               "met": sum(it["state"] == "ok" for it in items), "n": len(items),
-                              "rule": r["ctx"].school_rule.zh if r["ctx"].school_rule else ""})
+                              "rule": rule_text(r["ctx"].school_rule)})
 
     gap_rows: list[dict[str, Any]] = []
     gap_total = 0.0
@@ -672,7 +691,7 @@ def school(request: Any, code: str) -> HttpResponse:
     # raw statistics of the latest year
     sections_latest = sorted(latest.sections.all(), key=lambda s: ["primary", "junior", "senior"].index(s.section)
                              if s.section in ("primary", "junior", "senior") else 9)
-    school_stats = [{"zh": label(el), "unit": el.unit, "v": show(el, latest.values.get(el.code))}
+    school_stats = [{"zh": label(el), "unit": labels.unit(el.unit), "v": show(el, latest.values.get(el.code))}
                     for el in d.elements if el.level == "school" and el.storage == "value"
                     and (el.required or latest.values.get(el.code) is not None)]
     section_heads = [enum_label("section", s.section) for s in sections_latest]
@@ -683,20 +702,20 @@ def school(request: Any, code: str) -> HttpResponse:
         shown = [show(el, sec.values.get(el.code)) for sec in sections_latest]
         if not el.required and all(c == "—" for c in shown):
             continue
-        section_stats.append({"zh": label(el), "unit": el.unit, "cells": shown})
+        section_stats.append({"zh": label(el), "unit": labels.unit(el.unit), "cells": shown})
 
     county = latest.county
     context = {
         "school": sch, "latest": latest, "name": latest.name, "code": code,
         "kind": enum_label("kind", latest.kind), "county": county,
         "county_url": reverse("region", kwargs={"code": county.code}) if scope.covers_region(county.code) else "",
-        "crumbs": crumbs(request.user, county, latest.name), "years": [year_label(y.year) for y in years],
+        "crumbs": crumbs(request.user, county, latest.name), "years": [labels.year(y.year) for y in years],
         "attr_rows": attr_rows, "attr_changed": any(a["changed"] for a in attr_rows), "indicators": [{"id": i.id, "zh": i.zh, "short": short_name(i.zh), "unit": i.unit} for i in indicators],
         "all_met": bool(latest_checks) and all(it["state"] == "ok" for c in latest_checks for it in c["items"]),
-        "over_years": over_years, "latest_checks": latest_checks, "latest_year": year_label(latest_year) if latest_year else "",
-        "gap_rows": gap_rows, "gap_total": fmt_money(gap_total) if gap_total else "",
+        "over_years": over_years, "latest_checks": latest_checks, "latest_year": labels.year(latest_year) if latest_year else "",
+        "gap_rows": gap_rows, "gap_total": labels.money(gap_total) if gap_total else "",
         "school_stats": school_stats, "section_heads": section_heads, "section_stats": section_stats,
-        "stats_year": year_label(latest.year), "words": verdict_words(),
+        "stats_year": labels.year(latest.year), "words": verdict_words(),
     }
     return render(request, "web/pages/school.html", context)
 

@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from dudao.standards.model import (
@@ -22,17 +24,22 @@ from dudao.standards.model import (
     load_standard,
 )
 from dudao.standards.show import SECTION_ZH
+from dudao.web.views import labels
 
 ELEMENTS = "elements"
-TYPE_ZH = {"int": "整数", "decimal": "数值", "text": "文字", "bool": "是/否", "enum": "选项", "school_code": "学校标识码",
-           "county_code": "行政区划代码"}
-KIND_ZH = {"k_of_n": "n 项中至少 k 项达标", "cv_each": "各项差异系数分别达标", "cv_composite": "综合差异系数达标",
-           "provincial_standard": "学校办学基本标准（记录）", "score": "县级政府工作评估（记录）", "survey": "公众满意度（记录）"}
+TYPE_ZH = {"int": gettext_lazy("整数"), "decimal": gettext_lazy("数值"), "text": gettext_lazy("文字"),
+           "bool": gettext_lazy("是/否"), "enum": gettext_lazy("选项"), "school_code": gettext_lazy("学校标识码"),
+           "county_code": gettext_lazy("行政区划代码")}
+KIND_ZH = {"k_of_n": gettext_lazy("n 项中至少 k 项达标"), "cv_each": gettext_lazy("各项差异系数分别达标"),
+           "cv_composite": gettext_lazy("综合差异系数达标"),
+           "provincial_standard": gettext_lazy("学校办学基本标准（记录）"), "score": gettext_lazy("县级政府工作评估（记录）"),
+           "survey": gettext_lazy("公众满意度（记录）")}
+SPLIT_ZH = {"weighted": gettext_lazy("按折算权重"), "enrolment": gettext_lazy("按在校生数")}
 COMPARE_ZH = {"ge": "≥", "le": "≤", "lt": "<", "gt": ">"}
 
 
 def conf(tag: str) -> dict[str, str]:
-    return {"tag": tag, "zh": CONFIDENCE_ZH[tag]}
+    return labels.confidence(tag)
 
 
 def overlays() -> dict[str, str]:
@@ -105,10 +112,12 @@ def _overlaid(base: Standard, std: Standard) -> set[str]:
 
 
 def _rule_params(r: Any) -> str:
-    parts = [f"k = {r.k}" if r.k else "", f"其余各项不低于标准的 {r.floor_ratio:.0%}" if r.floor_ratio else "",
-             "；".join(f"{SECTION_ZH.get(s, s)} ≤ {v:g}" for s, v in r.limits.items()),
-             f"阈值 {r.threshold:g}" if r.threshold is not None else ""]
-    return "；".join(p for p in parts if p)
+    sep = pgettext("参数分隔符", "；")
+    parts = [f"k = {r.k}" if r.k else "",
+             _("其余各项不低于标准的 %(p)s") % {"p": f"{r.floor_ratio:.0%}"} if r.floor_ratio else "",
+             sep.join(f"{labels.label(SECTION_ZH.get(s, s))} ≤ {v:g}" for s, v in r.limits.items()),
+             _("阈值 %(v)s") % {"v": f"{r.threshold:g}"} if r.threshold is not None else ""]
+    return sep.join(p for p in parts if p)
 
 
 def _items(items: list[CountyItem], changed: set[str]) -> list[dict[str, Any]]:
@@ -117,19 +126,20 @@ def _items(items: list[CountyItem], changed: set[str]) -> list[dict[str, Any]]:
         if it.check:
             cond = it.check
         elif it.threshold is not None:
-            cond = f"{COMPARE_ZH[it.compare]} {it.threshold:g}{it.unit}"
+            unit = f" {labels.unit(it.unit)}" if it.unit and labels.english() else it.unit
+            cond = f"{COMPARE_ZH[it.compare]} {it.threshold:g}{unit}"
         else:
             cond = ""
-        rows.append({"item": it, "how": "数据计算" if it.kind == "computed" else "县级记录 + 佐证材料", "cond": cond,
+        rows.append({"item": it, "how": _("数据计算") if it.kind == "computed" else _("县级记录 + 佐证材料"), "cond": cond,
                      "conf": conf(it.confidence), "overlaid": f"item:{it.id}" in changed})
     return rows
 
 
 def _detail_context(std: Standard, changed: set[str]) -> dict[str, Any]:
     d = load_dictionary()
-    sections = [{"code": s, "zh": SECTION_ZH.get(s, s)} for s in std.sections]
+    sections = [{"code": s, "zh": labels.label(SECTION_ZH.get(s, s))} for s in std.sections]
     indicators = [{
-        "ind": i, "conf": conf(i.confidence), "overlaid": f"indicator:{i.id}" in changed,
+        "ind": i, "conf": conf(i.confidence), "overlaid": f"indicator:{i.id}" in changed, "unit": labels.unit(i.unit),
         "thresholds": [i.thresholds.get(s["code"]) for s in sections],
         "cv_limits": [i.cv_limit.get(s["code"]) for s in sections],
         "gap_element": d.element(i.gap.element).header if i.gap else "",
@@ -137,20 +147,23 @@ def _detail_context(std: Standard, changed: set[str]) -> dict[str, Any]:
     } for i in std.indicators]
     rules = [{"rule": r, "kind": KIND_ZH.get(r.kind, r.kind), "params": _rule_params(r), "conf": conf(r.confidence),
               "overlaid": f"rule:{r.id}" in changed} for r in std.rules]
-    kinds = {o.code: o.zh for o in d.enums["kind"]}
     weight_sections = [s for s in SECTION_ZH if any(s in w for w in std.split.weights.values())]
-    weights = [{"kind": kinds.get(k, k), "weights": [w.get(s) for s in weight_sections]}
+    weights = [{"kind": labels.enum_label(d, "kind", k), "weights": [w.get(s) for s in weight_sections]}
                for k, w in std.split.weights.items()]
     exclusions = [{"exc": e, "conf": conf(e.confidence), "overlaid": f"exclusion:{e.id}" in changed}
                   for e in std.scope.exclusions]
     parts = [(title, _items(items, changed)) for title, items in (
-        ("政府保障程度", std.guarantee), ("教育质量", std.quality), ("社会认可度", std.recognition)) if items]
+        (labels.label("政府保障程度"), std.guarantee), (labels.label("教育质量"), std.quality),
+        (labels.label("社会认可度"), std.recognition)) if items]
     vetoes = [{"veto": v, "conf": conf(v.confidence), "overlaid": f"veto:{v.id}" in changed} for v in std.vetoes]
     return {
         "std": std, "std_conf": conf(std.confidence), "sections": sections, "indicators": indicators, "rules": rules,
+        "section_names": labels.join(s["zh"] for s in sections),
+        "split_default": SPLIT_ZH["weighted" if std.split.default_rule == "weighted" else "enrolment"],
+        "split_alternative": SPLIT_ZH["weighted" if std.split.alternative == "weighted" else "enrolment"],
         "has_cv": any(i.cv_limit for i in std.indicators), "cv_conf": conf(std.cv.confidence),
         "split_conf": conf(std.split.confidence), "weights": weights,
-        "weight_sections": [SECTION_ZH[s] for s in weight_sections],
+        "weight_sections": [labels.label(SECTION_ZH[s]) for s in weight_sections],
         "scope_conf": conf(std.scope.confidence), "exclusions": exclusions, "parts": parts, "vetoes": vetoes,
         "prerequisite_conf": conf(std.prerequisite.confidence) if std.prerequisite else None,
         "changed": changed, "split_changed": "split" in changed, "include_changed": "scope:include" in changed,
@@ -194,14 +207,16 @@ def _elements(request: Any) -> Any:
     rows = []
     for el in d.elements:
         if el.type == "enum" and el.enum:
-            kind = "选项：" + "、".join(o.zh for o in d.enums[el.enum])
+            kind = _("选项：%(options)s") % {"options": labels.join(labels.enum_label(d, el.enum, o.code)
+                                                                 for o in d.enums[el.enum])}
         else:
-            kind = TYPE_ZH.get(el.type, el.type)
+            kind = str(TYPE_ZH.get(el.type, el.type))
         rng = f"{el.min:g} – {el.max:g}" if el.min is not None and el.max is not None else ""
         rows.append({"el": el, "type": kind, "range": rng, "conf": conf(el.confidence),
-                     "level": "学校" if el.level == "school" else "学段"})
-    rules = [{"rule": r, "conf": conf(r.confidence), "level": "学校" if r.level == "school" else "学段",
-              "names": "、".join(d.element(n).zh for n in sorted(d.formulas[r.id].names, key=r.check.find))}
+                     "level": pgettext("层级", "学校") if el.level == "school" else pgettext("层级", "学段")})
+    rules = [{"rule": r, "conf": conf(r.confidence),
+              "level": pgettext("层级", "学校") if r.level == "school" else pgettext("层级", "学段"),
+              "names": labels.join(d.element(n).zh for n in sorted(d.formulas[r.id].names, key=r.check.find))}
              for r in d.rules]
     params = [{"name": k, "param": p, "conf": conf(p.confidence)} for k, p in d.validation.items()]
     return render(request, "web/standards/elements.html", {
