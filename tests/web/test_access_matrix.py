@@ -13,8 +13,8 @@ here (``USERS``, ``CAN``): it does not call ``dudao.accounts.permissions``. Each
 * for granted actions, the effect (data stored, runs frozen, downloads non-empty and scoped), and for
   refused ones, that nothing was stored.
 
-Real access-control bugs found are kept as strict xfails (``KNOWN_BUGS`` and the xfail test at the end),
-each with its reason; fixing one turns its xfail into a failure, to be removed from the list.
+Real access-control bugs found would be kept as strict xfails in ``KNOWN_BUGS`` with their reasons; the
+five found when the matrix was written are fixed (listed above ``KNOWN_BUGS``).
 
 The data is built once for the module inside a transaction that is rolled back at the end; each test
 runs in a savepoint of it (pytest-django's ``db``).
@@ -727,26 +727,13 @@ EXTRA: dict[str, Spec] = {
                         check=check_assess),
 }
 
-# real access-control bugs, kept as strict xfails until fixed: (user, url, target) → reason
-SCHOOL_PAGE_LEAK = ("the school page shows every year of a school, also the years it was registered in a county "
-                    "outside the user's subtree (here 2023 under 朝阳县 211321: county name, code and that year's "
-                    "figures); the API (_visible_years) shows only the years in scope")
-UPLOAD_PROBE = ("web upload (views.data.scope_issues) names the county a school is registered under when that "
-                "county lies outside the user's subtree (e.g. '已登记在朝阳县（211321）'), so a workbook of guessed "
-                "school codes reveals other counties' schools; the API import refuses naming the codes only")
-CLERK_MOVE = ("web upload lets a school clerk move its own school into another county (scope_issues skips the "
-              "county check for clerks); the API import refuses it (moving needs both counties)")
-IMPORT_AUDIT = ("POST /api/imports records the refusal with check(user, IMPORT, school=outside[0]), but the first "
-                "refused pair can lie inside the scope (a move's new county, or a clerk's own school), so check() "
-                "passes and no 'denied' event is written")
-KNOWN_BUGS: dict[tuple[str, str, str], str] = {
-    **{(u, "school", MOVED): SCHOOL_PAGE_LEAK for u in ("pref_a", "county_a", "expert_a")},
-    ("county_a", "upload", "B8-as-A"): UPLOAD_PROBE,
-    ("county_b", "upload", "A1-to-B"): UPLOAD_PROBE,
-    ("clerk_a", "upload", "A1-to-B"): CLERK_MOVE,
-    ("clerk_a", "post_import", "A1-to-B"): IMPORT_AUDIT,
-    ("county_a", "post_import", "B8-as-A"): IMPORT_AUDIT,
-}
+# real access-control bugs found by this matrix and since fixed (kept as documentation of what it guards):
+# - the school page showed the years a school spent in a county outside the user's subtree;
+# - a web upload named the county a school is registered under outside the user's subtree;
+# - a school clerk could move its own school into another county by web upload;
+# - POST /api/imports could refuse without recording a 'denied' event;
+# - the audit page showed other provinces' users (events now carry the object's region code).
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 def _cases() -> list[Any]:
@@ -835,10 +822,6 @@ def test_access(world, user, url, target):
         assert denied >= 1, "the refusal was not recorded as a 'denied' audit event"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the audit page shows every province administrator the events of nobody in particular (org_unit ''), and "
-    "these carry other provinces' data: creating a Hebei user outside a request (the CLI) records its username, "
-    "role and org unit, which a Liaoning administrator then reads"))
 def test_audit_page_shows_no_other_provinces_users(world):
     client = Client()
     client.force_login(world.users["p_admin"])

@@ -170,7 +170,7 @@ def test_moving_another_countys_school_is_refused(client, users, loaded, tmp_pat
         s["county_code"] = COUNTY_A  # claims county B's schools
     client.force_login(users["county"])
     body = upload(client, write_xlsx(tmp_path / "grab.xlsx", dictionary, 2024, schools, sections)).content.decode()
-    assert 'data-outcome="refused"' in body and "E_SCOPE" in body and "已登记在朝阳县" in body
+    assert 'data-outcome="refused"' in body and "E_SCOPE" in body and "已由您管辖范围以外的单位登记" in body and "朝阳县" not in body
     assert snapshot() == before
 
 

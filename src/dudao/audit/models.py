@@ -44,6 +44,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
     object_type = models.CharField(max_length=64, blank=True, default="")
     object_id = models.CharField(max_length=64, blank=True, default="")
+    object_unit = models.CharField(max_length=16, blank=True, default="", db_index=True,
+                                   help_text="the region code the changed object belongs to, where it has one")
     detail = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 

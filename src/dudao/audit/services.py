@@ -41,12 +41,13 @@ def actor_of(user: Any, ip: str | None = None) -> Actor:
 
 
 def record(action: str, object_type: str = "", object_id: object = "", detail: dict[str, Any] | None = None,
-           actor: Actor | None = None) -> AuditEvent:
+           actor: Actor | None = None, object_unit: str = "") -> AuditEvent:
     """Appends one event; the actor defaults to the current request's user."""
     who = actor or current_actor()
     return AuditEvent.objects.create(
         actor=who.username, role=who.role, org_unit=who.org_unit, ip=who.ip, action=action,
-        object_type=object_type, object_id=str(object_id)[:64], detail=_jsonable(detail or {}),
+        object_type=object_type, object_id=str(object_id)[:64], object_unit=object_unit[:16],
+        detail=_jsonable(detail or {}),
     )
 
 

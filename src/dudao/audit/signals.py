@@ -22,6 +22,24 @@ def _label(sender: Any) -> str:
     return f"{sender._meta.app_label}.{sender.__name__}"
 
 
+def _unit(instance: Any) -> str:
+    """The region code an audited object belongs to ("" when it has none)."""
+    for path in ("org_unit", "county", "school_year.county"):
+        obj = instance
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if obj is not None and hasattr(obj, "code"):
+            return str(obj.code)
+    if _label(type(instance)) == "orgunits.OrgUnit":
+        return str(instance.code)
+    if _label(type(instance)) == "accounts.User" and getattr(instance, "school_code", ""):
+        return ""
+    scope = getattr(instance, "scope", "")
+    return scope if isinstance(scope, str) and scope.isdigit() else ""
+
+
 def _state(instance: Any) -> dict[str, Any]:
     data = model_to_dict(instance)
     return {k: v for k, v in data.items() if k not in SECRET_FIELDS}
@@ -45,15 +63,15 @@ def _saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
         changed = {k: {"old": before.get(k), "new": v} for k, v in after.items() if before.get(k) != v}
         if not changed or set(changed) <= {"last_login"}:
             return
-        record("update", _label(sender), instance.pk, {"changes": changed})
+        record("update", _label(sender), instance.pk, {"changes": changed}, object_unit=_unit(instance))
     else:
-        record("create", _label(sender), instance.pk, {"after": after})
+        record("create", _label(sender), instance.pk, {"after": after}, object_unit=_unit(instance))
 
 
 @receiver(post_delete)
 def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     if _label(sender) in AUDITED:
-        record("delete", _label(sender), instance.pk, {"before": _state(instance)})
+        record("delete", _label(sender), instance.pk, {"before": _state(instance)}, object_unit=_unit(instance))
 
 
 def _ip(request: Any) -> str | None:

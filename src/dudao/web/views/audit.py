@@ -76,7 +76,8 @@ def audit_page(request: Any) -> Any:
     scope = scope_of(user)
     qs = AuditEvent.objects.all()
     if scope.prefix:  # a province admin sees its province's users and the events of nobody in particular
-        qs = qs.filter(Q(org_unit__startswith=scope.prefix) | Q(org_unit=""))
+        qs = qs.filter(Q(org_unit__startswith=scope.prefix) | Q(object_unit__startswith=scope.prefix)
+                       | (Q(org_unit="") & Q(object_unit="")))
     g = request.GET
     action, actor, object_type = g.get("action", "").strip(), g.get("actor", "").strip(), g.get("object_type", "").strip()
     start, end = _date(g.get("start", "")), _date(g.get("end", ""))

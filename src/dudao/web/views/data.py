@@ -169,20 +169,29 @@ def scope_issues(checked: Checked, user: Any, year: int) -> list[Issue]:
                 issue(rec, code, f"学校 {code} 不是您所在的学校（{scope.school_code}），不能导入它的数据",
                       f"school {code} is not your school ({scope.school_code}); its data cannot be imported")
                 refused.add(code)
+            elif county != (home := now or _latest_county(code) or county):
+                issue(rec, code, f"学校填报员不能更改学校所在的县（现为 {home}）；请联系县教育局",
+                      f"a school clerk cannot move the school to another county (now {home}); ask the county bureau")
+                refused.add(code)
             continue
         if not scope.covers_school(code, county):
             issue(rec, code, f"学校 {code} 属于{names.get(county, county)}（{county}），不在您的管辖范围（{mine}）内，不能导入",
                   f"school {code} is in county {county}, outside your area; it cannot be imported")
             refused.add(code)
         elif now is not None and not scope.covers_school(code, now):
-            issue(rec, code, f"学校 {code} 的 {year} 学年数据已登记在{names.get(now, now)}（{now}），不在您的管辖范围内，不能改动",
-                  f"school {code} is registered under county {now} for {year}, outside your area; it cannot be changed")
+            issue(rec, code, f"学校 {code} 的 {year} 学年数据已由您管辖范围以外的单位登记，不能改动",
+                  f"school {code} is registered outside your area for {year}; it cannot be changed")
             refused.add(code)
     for (code, _section), rec in checked.sections.items():
         if code in refused:
             issue(rec, code, f"学校 {code} 不在您的管辖范围内，此学段数据不能导入",
                   f"school {code} is outside your area; this section row cannot be imported")
     return issues
+
+
+def _latest_county(code: str) -> str | None:
+    """The county a school was last recorded in, any year."""
+    return SchoolYear.objects.filter(school__code=code).order_by("-year").values_list("county__code", flat=True).first()
 
 
 def _sort_key(issue: Issue) -> tuple[Any, ...]:

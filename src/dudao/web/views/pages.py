@@ -580,9 +580,11 @@ def school(request: Any, code: str) -> HttpResponse:
         raise NotFound(_("没有学校标识码为“%(code)s”的学校。") % {"code": code})
     latest = years[-1]
     check(request.user, VIEW, school=(code, latest.county.code))
+    scope = scope_of(request.user)
+    # only the years the school spent inside the user's subtree (a school may have moved in from elsewhere)
+    years = [y for y in years if scope.covers_school(code, y.county.code)]
     d = load_dictionary()
     en = labels.english()
-    scope = scope_of(request.user)
 
     def label(el: Any) -> str:
         return str(el.en if en else el.zh)
