@@ -20,3 +20,12 @@ def dictionary():
     from dudao.standards.model import load_dictionary
 
     return load_dictionary()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rendered pages are cached by result id; ids repeat across rolled-back tests, so start each test empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -100,3 +100,19 @@ def test_model_changes_are_audited_with_before_and_after(liaoning):
     user.save()
     event = AuditEvent.objects.filter(action="update", object_type="accounts.User").latest("pk")
     assert event.detail["changes"]["first_name"] == {"old": "", "new": "张三"}
+
+
+def test_session_expiry_slides_at_most_once_a_minute(liaoning, client, settings, monkeypatch):
+    import time as _time
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    user = create_user("idle", Role.COUNTY_BUREAU, PW, "210521")
+    client.force_login(user)
+    client.get("/standards/")
+    first = client.session.get("_touched")
+    assert first
+    client.get("/standards/")
+    assert client.session.get("_touched") == first  # no write within the minute
+    monkeypatch.setattr(_time, "time", lambda: first + 61)
+    client.get("/standards/")
+    assert client.session.get("_touched") == first + 61

@@ -25,3 +25,26 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class SessionIdleMiddleware:
+    """An idle timeout without writing the session on every request.
+
+    The session's expiry is pushed forward at most once a minute (``TOUCH_SECONDS``), so an idle session
+    ends within a minute of ``SESSION_COOKIE_AGE`` while a busy page costs no session write per request.
+    """
+
+    TOUCH_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[Any], Any]):
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        import time
+
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - int(session.get("_touched", 0)) >= self.TOUCH_SECONDS:
+                session["_touched"] = now  # marks the session modified: saved with a fresh expiry
+        return self.get_response(request)

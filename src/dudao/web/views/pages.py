@@ -15,10 +15,15 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from dudao.accounts.permissions import ASSESS, EXPORT, VIEW, can, check, scope_of
@@ -315,11 +320,24 @@ def prefecture_page(request: Any, unit: OrgUnit) -> HttpResponse:
 
 
 def county_page(request: Any, unit: OrgUnit) -> HttpResponse:
+    """The county page. Its body depends only on frozen results, so it is rendered once per result and
+    language (and the two role switches) and kept in the cache; a new result for the county changes the key."""
     row = latest_county_result(unit.code, STANDARD)
     base = {"unit": unit, "crumbs": crumbs(request.user, unit), "words": verdict_words(),
             "can_assess": can(request.user, ASSESS)}
     if row is None:
         return render(request, "web/pages/county_empty.html", base)
+    newest = AssessmentCounty.objects.filter(county_code=unit.code).aggregate(m=Max("pk"))["m"]
+    key = (f"dudao:county:{unit.code}:{newest}:{translation.get_language()}:"
+           f"{int(can(request.user, EXPORT))}:{int(base['can_assess'])}")
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string("web/pages/_county_body.html", _county_context(request, unit, row, base), request=request)
+        cache.set(key, body, 60 * 60)
+    return render(request, "web/pages/county.html", {**base, "body": mark_safe(body)})
+
+
+def _county_context(request: Any, unit: OrgUnit, row: AssessmentCounty, base: dict[str, Any]) -> dict[str, Any]:
     entry = row.entry
     ctx = Context({**row.run.document, "counties": [entry]})
     views = ctx.sections(entry)
@@ -351,7 +369,7 @@ def county_page(request: Any, unit: OrgUnit) -> HttpResponse:
         "school_count": sum(len(v.schools) for v in views),
     }
     context["history_figs"] = [{"id": f"hist-fig-{k}", "fig": f} for k, f in enumerate(_history_figures(context["history"]))]
-    return render(request, "web/pages/county.html", context)
+    return context
 
 
 def _cv_table(ctx: Context, views: list[Any]) -> dict[str, Any]:
