@@ -45,11 +45,13 @@ def test_every_setting_is_documented():
 def test_every_error_code_is_documented():
     from pathlib import Path
 
+    from dudao.assessment.errors import FactError
     from dudao.orgunits.errors import OrgError
     from dudao.schools.errors import DataError, DataWarning
+    from dudao.supervision.errors import FlowError
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
-    for enum in (DataError, DataWarning, OrgError):
+    for enum in (DataError, DataWarning, OrgError, FactError, FlowError):
         for member in enum:
             assert f"`{member.code}`" in doc, member
 

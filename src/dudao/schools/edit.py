@@ -181,6 +181,13 @@ def save_values(school_code: str, year: int, values: Mapping[str, Mapping[str, A
     sy = SchoolYear.objects.select_for_update().filter(school__code=school_code, year=year).first()
     if sy is None:
         raise EditError(f"没有学校 {school_code} 的 {year} 学年数据 / no data for school {school_code} in {year}")
+    from dudao.supervision.errors import WorkflowError
+    from dudao.supervision.services import check_unlocked
+
+    try:
+        check_unlocked(sy.county.code, year)
+    except WorkflowError as exc:
+        raise EditError(str(exc)) from None
     sections = {s.section: s for s in SectionYear.objects.select_for_update().filter(school_year=sy)}
     unknown = set(values) - {SCHOOL, *sections}
     if unknown:

@@ -62,6 +62,7 @@ def import_file(path: Path, year: int, actor: str) -> ImportReport:
     d = load_dictionary()
     counties = dict(OrgUnit.objects.values_list("code", "level"))
     checked = read_file(path, d, year, counties, province_codes())
+    _check_locks(checked, year)
     report = ImportReport(path.name, year, errors=checked.errors)
     digest = _sha256(path) if path.exists() else ""
     if report.errors:
@@ -78,6 +79,25 @@ def import_file(path: Path, year: int, actor: str) -> ImportReport:
         batch.save(update_fields=["counts"])
     report.batch_id = batch.pk
     return report
+
+
+def _check_locks(checked: Checked, year: int) -> None:
+    """A school whose county (in the file, or as stored for the year) has a submitted case cannot change."""
+    from dudao.supervision.errors import FlowError
+    from dudao.supervision.services import locked_counties
+
+    stored = {sy.school.code: sy.county.code for sy in _in_chunks(
+        SchoolYear.objects.select_related("school", "county").filter(year=year), "school__code__in", list(checked.schools))}
+    wanted = {r.values.get("county_code") for r in checked.schools.values()} | set(stored.values())
+    locked = locked_counties(year, [c for c in wanted if c])
+    if not locked:
+        return
+    bag = Collector(checked.file, checked.errors)
+    for code, rec in checked.schools.items():
+        for county in {rec.values.get("county_code"), stored.get(code)} & locked:
+            column, header = rec.where("county_code")
+            bag.add(FlowError.LOCKED, sheet=rec.sheet.name, row=rec.row, column=column, header=header,
+                    value=county, county=county, year=year)
 
 
 def _school_payload(rec: Located, d: Dictionary, present: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -317,7 +317,7 @@ def load_dictionary(path: Path | None = None) -> Dictionary:
 
 
 def available_standards() -> list[str]:
-    return sorted(p.stem for p in DATA_DIR.glob("*.yaml") if p.stem not in ("elements", "codes"))
+    return sorted(p.stem for p in DATA_DIR.glob("*.yaml") if p.stem not in ("elements", "codes", "workflow"))
 
 
 def load_overlay(province: str, directory: Path | None = None) -> dict[str, Any]:
@@ -389,3 +389,61 @@ def load_code_rules() -> CodeRules:
         )
     except (KeyError, TypeError) as exc:
         raise StandardsError(f"{path}: 缺少字段 / missing field {exc}") from None
+
+
+class WorkflowState(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    zh: str
+    en: str
+    locked: bool
+
+
+class Transition(Sourced):
+    action: str
+    from_: list[str] = Field(alias="from")
+    to: str
+    roles: list[str]
+    zh: str
+    en: str
+    needs_assessment: bool = False
+    needs_comment: bool = False
+
+
+class Workflow(Sourced):
+    """The stages of a county's evaluation case and who moves it between them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    version: str
+    states: list[WorkflowState]
+    transitions: list[Transition]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Workflow:
+        codes = {s.code for s in self.states}
+        for t in self.transitions:
+            unknown = ({t.to, *t.from_} - codes)
+            if unknown:
+                raise ValueError(f"流转 {t.action} 引用了不存在的状态 {sorted(unknown)} / unknown states")
+        return self
+
+    def state(self, code: str) -> WorkflowState:
+        return next(s for s in self.states if s.code == code)
+
+    def transition(self, action: str) -> Transition:
+        found = next((t for t in self.transitions if t.action == action), None)
+        if found is None:
+            raise KeyError(action)
+        return found
+
+
+@cache
+def load_workflow(path: Path | None = None) -> Workflow:
+    """Loads the evaluation workflow (``workflow.yaml``)."""
+    path = path or DATA_DIR / "workflow.yaml"
+    data = _read_yaml(path)
+    try:
+        return Workflow.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation(path, exc, data) from None

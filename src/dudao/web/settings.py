@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "dudao.orgunits",
     "dudao.schools",
     "dudao.assessment",
+    "dudao.supervision",
     "dudao.accounts",
     "dudao.audit",
     "dudao.web",

@@ -26,7 +26,7 @@ from dudao.accounts.permissions import CHANGE_DATA, IMPORT, Scope, can, check, s
 from dudao.audit.services import record
 from dudao.orgunits.models import OrgUnit
 from dudao.orgunits.services import province_codes
-from dudao.schools.edit import build_form, edit_school_year
+from dudao.schools.edit import EditError, build_form, edit_school_year
 from dudao.schools.models import ChangeRecord, ImportBatch, SchoolYear
 from dudao.schools.services import ImportReport, export_year, import_file, latest_year, write_template
 from dudao.schools.validate import Checked, Issue, read_file
@@ -325,8 +325,15 @@ def school_edit(request: Any, code: str, year: int) -> Any:
     d = load_dictionary()
     status = 200
     if request.method == "POST":
-        form, changes = edit_school_year(sy, request.POST, user.get_username(), d)
-        if form.stale:
+        try:
+            form, changes = edit_school_year(sy, request.POST, user.get_username(), d)
+        except EditError as exc:  # the county's data are locked by a submitted evaluation case
+            messages.error(request, str(exc))
+            form, changes = build_form(sy, d), None
+            form.stale, status = False, 423
+        if status == 423:
+            pass
+        elif form.stale:
             messages.error(request, _("保存前发现这所学校的数据已被他人修改，下面显示的是最新数据，请核对后重新填写。"))
             form, status = build_form(sy, d), 409
         elif changes is None:

@@ -1,0 +1,1 @@
+"""Supervision workflow: evaluation rounds, county cases through review, sampling, locking."""
