@@ -410,6 +410,16 @@ class Transition(Sourced):
     needs_comment: bool = False
 
 
+class Sampling(Sourced):
+    """How schools are drawn for site visits."""
+
+    min_share: float = Field(gt=0, le=1)
+    min_per_stratum: int = Field(ge=0)
+    strata: list[str]
+    always: Literal["failing", "none"]
+    zh: str
+
+
 class Workflow(Sourced):
     """The stages of a county's evaluation case and who moves it between them."""
 
@@ -418,6 +428,7 @@ class Workflow(Sourced):
     version: str
     states: list[WorkflowState]
     transitions: list[Transition]
+    sampling: Sampling
 
     @model_validator(mode="after")
     def _consistent(self) -> Workflow:

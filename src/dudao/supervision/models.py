@@ -57,3 +57,18 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class SampledSchool(models.Model):
+    """A school section drawn for the site visit of a case, with why and from which seed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sample")
+    school_code = models.CharField(max_length=10)
+    school_name = models.CharField(max_length=100)
+    section = models.CharField(max_length=16)
+    stratum = models.CharField(max_length=64)
+    reason = models.CharField(max_length=16)  # failing | random
+    seed = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["stratum", "school_code", "section"]
