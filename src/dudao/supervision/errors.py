@@ -14,6 +14,20 @@ class FlowError(Enum):
     LOCKED = ("E_LOCKED", "{county} {year} 学年的数据已随自评提交而锁定，须退回后才能修改",
               "the data of {county} for {year} are locked by a submitted case; they can change only after a send-back")
     COUNTIES = ("E_FLOW_COUNTIES", "轮次中的县不属于该省：{codes}", "counties outside the province: {codes}")
+    RECT_NO_ASSESSMENT = ("E_RECT_NO_ASSESSMENT", "该县的案件尚未附评估结果，无法生成整改任务",
+                          "the case has no assessment attached; no rectification tasks can be made from it")
+    RECT_RAISE = ("E_RECT_RAISE", "整改任务须由市级或省级督导人员下达", "rectification tasks are raised by prefecture or province inspectors")
+    RECT_OWNER = ("E_RECT_OWNER", "只有责任单位（{unit}）的县教育局用户可以填报整改进展",
+                  "only county-bureau users of the owner unit ({unit}) can report on the task")
+    RECT_LEVEL = ("E_RECT_LEVEL", "整改复核须由下达单位（{unit}）或其上级督导人员进行",
+                  "the task is verified by inspectors of the raising unit ({unit}) or above")
+    RECT_STATE = ("E_RECT_STATE", "整改任务当前状态“{state}”下不能“{step}”", "'{step}' is not possible while the task is '{state}'")
+    RECT_PROGRESS = ("E_RECT_PROGRESS", "整改进度须在 0–100 之间", "progress must be between 0 and 100")
+    RECT_COMMENT = ("E_RECT_COMMENT", "“{step}”须填写说明", "'{step}' needs a comment")
+    ANN_ROLE = ("E_ANN_ROLE", "结果公告须由本省省级管理员发布", "results are published by an administrator of the province")
+    ANN_EXISTS = ("E_ANN_EXISTS", "该轮次已发布公告，如需更改请发布更正公告",
+                  "the round already has an announcement; publish a correction instead")
+    ANN_TITLE = ("E_ANN_TITLE", "公告须有标题", "an announcement needs a title")
 
     def __init__(self, code: str, zh: str, en: str):
         self.code, self.zh, self.en = code, zh, en

@@ -72,3 +72,93 @@ class SampledSchool(models.Model):
 
     class Meta:
         ordering = ["stratum", "school_code", "section"]
+
+
+class Task(models.Model):
+    """A rectification task (限期整改): one failing item of a county, with an owner, a deadline and a state."""
+
+    class Source(models.TextChoices):
+        SCHOOL_THRESHOLD = "school_threshold", "学校（学段）资源配置指标"
+        CV = "cv", "差异系数"
+        COMPUTED_ITEM = "computed_item", "计算项目"
+        RECORDED_ITEM = "recorded_item", "记录项目"
+        VETO = "veto", "一票否决"
+        SITE_VISIT = "site_visit", "实地核查"
+
+    class State(models.TextChoices):
+        OPEN = "open", "整改中"
+        AWAITING_VERIFICATION = "awaiting_verification", "待复核"
+        CLOSED = "closed", "已销号"
+
+    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="rectification_tasks")
+    year = models.PositiveSmallIntegerField()
+    standard_id = models.CharField(max_length=32, default="youzhi2017")
+    round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
+    source = models.CharField(max_length=32, choices=Source.choices)
+    item = models.CharField(max_length=32)
+    section = models.CharField(max_length=16, blank=True, default="")
+    school_code = models.CharField(max_length=10, blank=True, default="")
+    description = models.TextField()
+    raised_by = models.CharField(max_length=150)
+    raised_unit = models.CharField(max_length=6)
+    owner_unit = models.CharField(max_length=6)
+    deadline = models.DateField()
+    state = models.CharField(max_length=32, choices=State.choices, default=State.OPEN)
+    escalated_to = models.CharField(max_length=6, blank=True, default="")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering = ["deadline", "pk"]
+        constraints = [models.UniqueConstraint(fields=["case", "source", "item", "section", "school_code"],
+                                               name="task_unique_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.county.code} {self.item} {self.school_code}".strip()
+
+
+class Note(models.Model):
+    """A step on a rectification task: progress reported, a verification result, a comment."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="notes")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=150)
+    text = models.TextField()
+    progress = models.PositiveSmallIntegerField(default=0)
+    attachments = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class AnnouncementFrozen(Exception):
+    """A published announcement cannot be changed or deleted; a correction is a new announcement."""
+
+
+class Announcement(models.Model):
+    """A published result of a round (督导检查结果公告): verdicts and open tasks, no personal data; immutable."""
+
+    province = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="announcements")
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="announcements")
+    title = models.CharField(max_length=200)
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.CharField(max_length=150)
+    body = models.JSONField()
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise AnnouncementFrozen("公告已发布，不能修改 / a published announcement cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AnnouncementFrozen("公告已发布，不能删除 / a published announcement cannot be deleted")
