@@ -22,6 +22,7 @@ runs in a savepoint of it (pytest-django's ``db``).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -48,6 +49,8 @@ from dudao.schools.models import ImportBatch, SchoolYear
 from dudao.schools.services import import_file
 from dudao.schools.workbook import write_xlsx
 from dudao.standards.model import load_dictionary
+from dudao.supervision.models import Case
+from dudao.supervision.services import open_round
 from dudao.web import maps
 from tests.factories import COUNTY_A, COUNTY_B, dataset, school, section
 
@@ -220,6 +223,7 @@ class World:
     files: dict[str, Path]
     edit_forms: dict[str, dict[str, str]]
     last_run: int  # runs frozen by a test have larger ids
+    rounds: dict[str, int] = field(default_factory=dict)  # supervision rounds and cases by target
 
 
 # uploads: target → [(school, county in the file)]
@@ -282,7 +286,14 @@ def _build(tmp: Path) -> World:
         owner = Client()
         owner.force_login(users["hebei" if code == HEBEI_SCHOOL else "p_admin"])
         edit_forms[target] = _form_data(owner, f"/data/school/{code}/{year}/")
-    return World(tmp, users, tokens, runs, files, edit_forms, last_run)
+    due = (dt.date(YEAR + 1, 3, 1), dt.date(YEAR + 1, 4, 1), dt.date(YEAR + 1, 6, 1))
+    ln = open_round("210000", "辽宁测试轮次", "youzhi2017", YEAR, due, [COUNTY_A, COUNTY_B], "setup")
+    hb = open_round("130000", "河北测试轮次", "youzhi2017", YEAR, due, [HEBEI_COUNTY], "setup")
+    rounds = {"LN": ln.pk, "HB": hb.pk, "GUESS": hb.pk + 1000}
+    for key, county in (("A", COUNTY_A), ("B", COUNTY_B), ("HBC", HEBEI_COUNTY)):
+        rounds[key] = Case.objects.get(county__code=county, round__in=[ln, hb]).pk
+    rounds["CGUESS"] = max(rounds[k] for k in ("A", "B", "HBC")) + 1000
+    return World(tmp, users, tokens, runs, files, edit_forms, last_run, rounds)
 
 
 @pytest.fixture(scope="module")
@@ -652,6 +663,37 @@ def _standard_request(world: World, target: str) -> Req:
     return Req("GET", f"/standards/{sid}/" + (f"?{query}" if query else ""))
 
 
+ROUND_PROVINCE = {"LN": "210000", "HB": "130000"}
+CASE_COUNTY = {"A": COUNTY_A, "B": COUNTY_B, "HBC": HEBEI_COUNTY}
+
+
+def _rounds(who: Who, target: str) -> Expect:
+    return DENIED if who.school else OK  # a school clerk has no region to supervise
+
+
+def _round_page(who: Who, target: str) -> Expect:
+    if target == "GUESS":
+        return MISSING
+    in_province = who.prefix is not None and not who.school and ROUND_PROVINCE[target].startswith(who.prefix[:2])
+    return OK if in_province else DENIED
+
+
+def _case_page(who: Who, target: str) -> Expect:
+    if target == "CGUESS":
+        return MISSING
+    return OK if who.can("view") and who.region(CASE_COUNTY[target]) else DENIED
+
+
+def _open_round(who: Who, target: str) -> Expect:
+    return Expect((302,)) if who.role == "province_admin" else DENIED
+
+
+def _open_round_request(world: World, target: str) -> Req:
+    return Req("POST", "/supervision/", data={"title": "新开轮次", "standard": "youzhi2017", "year": str(YEAR),
+                                              "due_self": "2025-03-01", "due_prefecture": "2025-04-01",
+                                              "due_province": "2025-06-01", "all_counties": "1"})
+
+
 SCHOOL_TARGETS = (CLERK_SCHOOL, OTHER_A, SCHOOL_B, HEBEI_SCHOOL, MOVED, UNKNOWN_SCHOOL)
 ONE = ("-",)
 
@@ -683,6 +725,11 @@ TABLE: dict[str, Spec] = {
                             page(_report), check=check_report),
     "audit": Spec("audit/", ("-", f"?actor={USERS['hebei'].username}"), get("/audit/{target}"), page(needs("audit")),
                   check=check_audit),
+    "rounds": Spec("supervision/", ONE, get("/supervision/"), page(_rounds)),
+    "round_detail": Spec("supervision/rounds/<int:pk>/", ("LN", "HB", "GUESS"),
+                         lambda w, t: Req("GET", f"/supervision/rounds/{w.rounds[t]}/"), page(_round_page)),
+    "case_detail": Spec("supervision/cases/<int:pk>/", ("A", "B", "HBC", "CGUESS"),
+                        lambda w, t: Req("GET", f"/supervision/cases/{w.rounds[t]}/"), page(_case_page)),
     # ------------------------------------------------------------ API
     "dudao-api-root": Spec("api/", ONE, get("/api/"), public, api=True),
     "dudao-api-docs-asset": Spec("api/docs/assets/<str:name>", ("swagger-ui.css", "secrets.js"),
@@ -725,6 +772,11 @@ EXTRA: dict[str, Spec] = {
                              page(_edit_post), check=check_edit),
     "assess POST": Spec("assess/", (COUNTY_A, COUNTY_B, "210000"), _assess_request, page(_assess_post),
                         check=check_assess),
+    "rounds POST": Spec("supervision/", ("open",), _open_round_request, page(_open_round)),
+    "case_detail POST": Spec("supervision/cases/<int:pk>/", ("A", "B", "HBC"),
+                             lambda w, t: Req("POST", f"/supervision/cases/{w.rounds[t]}/",
+                                              data={"action": "submit", "comment": "自评报告"}),
+                             page(lambda who, t: Expect((302,)) if _case_page(who, t) is OK else DENIED)),
 }
 
 # real access-control bugs found by this matrix and since fixed (kept as documentation of what it guards):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 import dudao
+from dudao.accounts.models import Role
 from dudao.accounts.permissions import ASSESS, AUDIT, IMPORT, can
 
 
@@ -16,7 +17,8 @@ def common(request: Any) -> dict[str, Any]:
     nav: list[dict[str, Any]] = []
     if user is not None and user.is_authenticated:
         items = [("home", _("总览"), True), ("data", _("数据填报"), can(user, IMPORT)),
-                 ("assess", _("评估"), can(user, ASSESS)), ("standards", _("标准"), True),
+                 ("assess", _("评估"), can(user, ASSESS)),
+                 ("rounds", _("督导评估"), getattr(user, "role", "") != Role.SCHOOL_CLERK), ("standards", _("标准"), True),
                  ("audit", _("审计日志"), can(user, AUDIT))]
         path = request.path
         for name, label, shown in items:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("dudao.web.urls_pages")),   # region (province/prefecture/county) and school pages
     path("", include("dudao.web.urls_data")),    # data, standards, assess, reports, audit
+    path("", include("dudao.web.urls_supervision")),
     path("api/", include("dudao.web.urls_api")),  # JSON API (django-ninja), OpenAPI at /api/openapi.json
 ]
