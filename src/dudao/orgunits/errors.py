@@ -1,9 +1,9 @@
 """Error codes of the org-unit domain, each with a Chinese and an English message."""
 
-from enum import Enum
+from dudao.errors import CodedMessage
 
 
-class OrgError(Enum):
+class OrgError(CodedMessage):
     REGION_CODE_FORMAT = ("E_REGION_CODE", "行政区划代码“{code}”格式错误：应为 6 位数字，首位 1–8",
                           "region code '{code}' is malformed: 6 digits, the first 1-8")
     REGION_CODE_UNKNOWN = ("E_REGION_UNKNOWN", "行政区划代码“{code}”不存在（请先运行 dudao init 载入区划）",
@@ -16,12 +16,6 @@ class OrgError(Enum):
                             "school code '{code}': unknown school category '{part}'")
     SCHOOL_CODE_PROVINCE = ("E_SCHOOL_PROVINCE", "学校标识码“{code}”的第 3–4 位省级代码“{part}”不存在",
                             "school code '{code}': unknown province part '{part}'")
-
-    def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en
-
-    def format(self, **kw: object) -> tuple[str, str]:
-        return self.zh.format(**kw), self.en.format(**kw)
 
 
 class CodeError(ValueError):

@@ -1,9 +1,9 @@
 """Error and warning codes of school data, each with a Chinese and an English message."""
 
-from enum import Enum
+from dudao.errors import CodedMessage
 
 
-class DataError(Enum):
+class DataError(CodedMessage):
     FILE_UNREADABLE = ("E_FILE", "无法读取文件：{detail}", "cannot read the file: {detail}")
     FILE_TYPE = ("E_FILE_TYPE", "不支持的文件类型“{suffix}”，请使用 .xlsx 或 .csv", "unsupported file type '{suffix}'; use .xlsx or .csv")
     SHEET_MISSING = ("E_SHEET", "缺少工作表“{sheet}”", "sheet '{sheet}' is missing")
@@ -29,15 +29,10 @@ class DataError(Enum):
     MERGED_INTO = ("E_MERGED", "办学状态为“撤并”时必须填写并入学校标识码", "a merged school must name the school it merged into")
     RULE = ("E_RULE", "{zh}（规则 {rule}：{check}）", "{en} (rule {rule}: {check})")
 
-    def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en
 
-
-class DataWarning(Enum):
+class DataWarning(CodedMessage):
     CHANGED = ("W_CHANGE", "与上一学年（{old}）相比变化 {pct}，超过 {limit}，请核实",
                "changed by {pct} since last year ({old}), more than {limit}; please check")
     OUTLIER = ("W_OUTLIER", "生均值 {ratio} 在本县同学段学校中异常（修正 z 分数 {z}）",
                "per-student value {ratio} is an outlier in its county (modified z-score {z})")
 
-    def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en

@@ -1,9 +1,9 @@
 """Error codes of the supervision workflow."""
 
-from enum import Enum
+from dudao.errors import CodedMessage
 
 
-class FlowError(Enum):
+class FlowError(CodedMessage):
     ACTION = ("E_FLOW_ACTION", "没有“{action}”这一步骤", "there is no step '{action}'")
     STATE = ("E_FLOW_STATE", "当前状态“{state}”下不能“{step}”", "'{step}' is not possible in state '{state}'")
     ROLE = ("E_FLOW_ROLE", "“{step}”须由{roles}操作", "'{step}' must be done by {roles}")
@@ -28,9 +28,6 @@ class FlowError(Enum):
     ANN_EXISTS = ("E_ANN_EXISTS", "该轮次已发布公告，如需更改请发布更正公告",
                   "the round already has an announcement; publish a correction instead")
     ANN_TITLE = ("E_ANN_TITLE", "公告须有标题", "an announcement needs a title")
-
-    def __init__(self, code: str, zh: str, en: str):
-        self.code, self.zh, self.en = code, zh, en
 
 
 class WorkflowError(Exception):
