@@ -46,7 +46,7 @@ def test_strata_get_their_share_and_failing_are_always_in():
     assert codes["p005"] == "failing" and codes["p017"] == "failing"
 
 
-def test_draw_from_a_case_records_the_seed(world):  # noqa: F811
+def test_draw_from_a_case_records_the_seed(world):
     case = world["case"]
     run = run_assessment("youzhi2017", 2024, COUNTY_A)
     case.assessment = run.run

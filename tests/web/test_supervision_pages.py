@@ -8,35 +8,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dudao.accounts.services import create_user
 from dudao.assessment.services import run_assessment
-from dudao.schools.services import import_file
-from dudao.schools.workbook import write_xlsx
 from dudao.supervision.models import Case, Round
-from dudao.supervision.services import act, open_round
-from tests.factories import COUNTY_A, COUNTY_B, dataset
+from dudao.supervision.services import act
+from tests.factories import COUNTY_A, COUNTY_B
+from tests.supervision.test_workflow import world  # noqa: F401 - the shared fixture
 
 pytestmark = pytest.mark.django_db
 PW = "Secret-pass-123"
 DUE = (dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 6, 1))
-
-
-@pytest.fixture
-def world(tmp_path, liaoning, dictionary, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    schools, sections = dataset()
-    assert import_file(write_xlsx(tmp_path / "d.xlsx", dictionary, 2024, schools, sections), 2024, "setup").accepted
-    users = {
-        "county": create_user("county", "county_bureau", PW, COUNTY_A),
-        "other_county": create_user("other", "county_bureau", PW, COUNTY_B),
-        "pref": create_user("pref", "prefecture_inspector", PW, "210500"),
-        "prov": create_user("prov", "province_inspector", PW, "210000"),
-        "admin": create_user("admin", "province_admin", PW, "210000"),
-        "clerk": create_user("clerk", "school_clerk", PW, COUNTY_A, "2121000001"),
-    }
-    rnd = open_round("210000", "2024 年优质均衡省级评估", "youzhi2017", 2024, DUE, [COUNTY_A, COUNTY_B], "admin")
-    case = Case.objects.get(round=rnd, county__code=COUNTY_A)
-    return {"users": users, "round": rnd, "case": case}
 
 
 def client_for(user) -> Client:

@@ -1,6 +1,6 @@
 """Error codes of the assessment domain (county facts import, runs)."""
 
-from dudao.errors import CodedMessage
+from dudao.errors import CodedError, CodedMessage
 
 
 class FactError(CodedMessage):
@@ -12,10 +12,5 @@ class FactError(CodedMessage):
     SCOPE = ("E_ASSESS_SCOPE", "“{value}”不是地市或县级代码", "'{value}' is not a prefecture or county code")
 
 
-class AssessmentError(Exception):
+class AssessmentError(CodedError):
     """An assessment that cannot run; carries both messages."""
-
-    def __init__(self, error: FactError, **kw: object):
-        self.error = error
-        self.message_zh, self.message_en = error.zh.format(**kw), error.en.format(**kw)
-        super().__init__(f"{self.message_zh} / {self.message_en}")

@@ -1,6 +1,6 @@
 """Error codes of the org-unit domain, each with a Chinese and an English message."""
 
-from dudao.errors import CodedMessage
+from dudao.errors import CodedError, CodedMessage
 
 
 class OrgError(CodedMessage):
@@ -18,10 +18,5 @@ class OrgError(CodedMessage):
                             "school code '{code}': unknown province part '{part}'")
 
 
-class CodeError(ValueError):
+class CodeError(CodedError, ValueError):
     """A malformed or unknown code; carries the error code and both messages."""
-
-    def __init__(self, error: OrgError, **kw: object):
-        self.error = error
-        self.message_zh, self.message_en = error.format(**kw)
-        super().__init__(f"{self.message_zh} / {self.message_en}")

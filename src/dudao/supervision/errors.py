@@ -1,6 +1,6 @@
 """Error codes of the supervision workflow."""
 
-from dudao.errors import CodedMessage
+from dudao.errors import CodedError, CodedMessage
 
 
 class FlowError(CodedMessage):
@@ -30,10 +30,5 @@ class FlowError(CodedMessage):
     ANN_TITLE = ("E_ANN_TITLE", "公告须有标题", "an announcement needs a title")
 
 
-class WorkflowError(Exception):
+class WorkflowError(CodedError):
     """A refused step; carries both messages."""
-
-    def __init__(self, error: FlowError, **kw: object):
-        self.error = error
-        self.message_zh, self.message_en = error.zh.format(**kw), error.en.format(**kw)
-        super().__init__(f"{self.message_zh} / {self.message_en}")
