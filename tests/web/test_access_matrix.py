@@ -730,6 +730,13 @@ TABLE: dict[str, Spec] = {
                          lambda w, t: Req("GET", f"/supervision/rounds/{w.rounds[t]}/"), page(_round_page)),
     "case_detail": Spec("supervision/cases/<int:pk>/", ("A", "B", "HBC", "CGUESS"),
                         lambda w, t: Req("GET", f"/supervision/cases/{w.rounds[t]}/"), page(_case_page)),
+    # ---- rows: supervision pages
+    # ---- rows: inspection and quality evaluation
+    # ---- rows: value-added
+    # ---- rows: targets and schedule
+    # ---- rows: student aid
+    # ---- rows: teachers
+    # ---- rows: school places
     # ------------------------------------------------------------ API
     "dudao-api-root": Spec("api/", ONE, get("/api/"), public, api=True),
     "dudao-api-docs-asset": Spec("api/docs/assets/<str:name>", ("swagger-ui.css", "secrets.js"),
@@ -772,6 +779,13 @@ EXTRA: dict[str, Spec] = {
                              page(_edit_post), check=check_edit),
     "assess POST": Spec("assess/", (COUNTY_A, COUNTY_B, "210000"), _assess_request, page(_assess_post),
                         check=check_assess),
+    # ---- extra rows: supervision pages
+    # ---- extra rows: inspection and quality evaluation
+    # ---- extra rows: value-added
+    # ---- extra rows: targets and schedule
+    # ---- extra rows: student aid
+    # ---- extra rows: teachers
+    # ---- extra rows: school places
     "rounds POST": Spec("supervision/", ("open",), _open_round_request, page(_open_round)),
     "case_detail POST": Spec("supervision/cases/<int:pk>/", ("A", "B", "HBC"),
                              lambda w, t: Req("POST", f"/supervision/cases/{w.rounds[t]}/",
