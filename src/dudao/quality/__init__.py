@@ -1,0 +1,1 @@
+"""Quality evaluation: value-added of schools from students' scores (stored runs, pages, reports)."""
