@@ -24,6 +24,9 @@ facts_app = typer.Typer(help="县级记录项（含佐证）/ recorded county fa
 app.add_typer(facts_app, name="facts")
 users_app = typer.Typer(help="用户与令牌 / users and API tokens", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+from dudao.quality import cli as quality_cli  # noqa: E402
+
+app.command("value-added")(quality_cli.value_added), synth_app.command("scores")(quality_cli.synth_scores)
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])

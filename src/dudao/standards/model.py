@@ -317,7 +317,7 @@ def load_dictionary(path: Path | None = None) -> Dictionary:
 
 
 def available_standards() -> list[str]:
-    return sorted(p.stem for p in DATA_DIR.glob("*.yaml") if p.stem not in ("elements", "codes", "workflow"))
+    return sorted(p.stem for p in DATA_DIR.glob("*.yaml") if p.stem not in ("elements", "codes", "workflow", "valueadded"))
 
 
 def load_overlay(province: str, directory: Path | None = None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "dudao.schools",
     "dudao.assessment",
     "dudao.supervision",
+    "dudao.quality",
     "dudao.accounts",
     "dudao.audit",
     "dudao.web",
