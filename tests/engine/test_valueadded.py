@@ -53,7 +53,7 @@ def test_intake_does_not_masquerade_as_value_added(realistic):
 
 
 def test_bands_follow_the_interval_and_never_rank(realistic):
-    _scores, result, joined = realistic
+    _scores, result, _joined = realistic
     for s in result.schools:
         if s.band == "refused":
             assert s.estimate is None and s.lower is None and s.reason_zh
@@ -82,7 +82,7 @@ def test_shrinkage_pulls_small_schools_toward_the_mean(realistic):
 
 
 def test_refuses_small_schools_saying_why(realistic):
-    _scores, result, joined = realistic
+    _scores, _result, joined = realistic
     refused = joined[joined.band == "refused"]
     assert len(refused) and (refused.matched < 20).all()
     assert (joined[joined.band != "refused"].matched >= 20).all()
