@@ -1,0 +1,1 @@
+"""School places: births, enrolment by grade, catchment zones, capacity, projections and risks."""
