@@ -24,6 +24,12 @@ facts_app = typer.Typer(help="县级记录项（含佐证）/ recorded county fa
 app.add_typer(facts_app, name="facts")
 users_app = typer.Typer(help="用户与令牌 / users and API tokens", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+from dudao.planning.cli import app as planning_app  # noqa: E402
+
+app.add_typer(planning_app, name="planning")
+from dudao.supervision.cli import app as supervision_app  # noqa: E402
+
+app.add_typer(supervision_app, name="supervision")
 from dudao.quality import cli as quality_cli  # noqa: E402
 
 app.command("value-added")(quality_cli.value_added), synth_app.command("scores")(quality_cli.synth_scores)

@@ -317,7 +317,8 @@ def load_dictionary(path: Path | None = None) -> Dictionary:
 
 
 def available_standards() -> list[str]:
-    return sorted(p.stem for p in DATA_DIR.glob("*.yaml") if p.stem not in ("elements", "codes", "workflow", "valueadded"))
+    skip = ("elements", "codes", "workflow", "valueadded", "planning", "aid", "teachers", "places")
+    return sorted(p.stem for p in DATA_DIR.glob("*.yaml") if p.stem not in skip)
 
 
 def load_overlay(province: str, directory: Path | None = None) -> dict[str, Any]:
@@ -420,6 +421,15 @@ class Sampling(Sourced):
     zh: str
 
 
+class EvidenceRules(Sourced):
+    """Limits on evidence files attached to a case, a step or a rectification task."""
+
+    max_mb: float = Field(gt=0)
+    max_files: int = Field(gt=0)
+    types: dict[str, str]  # extension → content type
+    zh: str
+
+
 class Workflow(Sourced):
     """The stages of a county's evaluation case and who moves it between them."""
 
@@ -429,6 +439,7 @@ class Workflow(Sourced):
     states: list[WorkflowState]
     transitions: list[Transition]
     sampling: Sampling
+    evidence: EvidenceRules
 
     @model_validator(mode="after")
     def _consistent(self) -> Workflow:

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from dudao.accounts.models import Role
 from dudao.assessment.models import AssessmentCounty
 from dudao.audit.services import actor_of, record
 from dudao.standards.model import load_workflow
 from dudao.supervision.errors import FlowError, WorkflowError
 from dudao.supervision.models import Announcement, Round, Task
+from dudao.supervision.refusals import atomic, deny
 from dudao.supervision.services import close_round
 
 
 def _check_publisher(rnd: Round, user: Any) -> None:
     unit = getattr(user, "org_unit", None)
     if getattr(user, "role", "") != Role.PROVINCE_ADMIN or unit is None or unit.code != rnd.province.code:
-        record("denied", "supervision.Announcement", "", {"round": rnd.pk}, actor=actor_of(user),
+        deny("supervision.Announcement", "", {"round": rnd.pk}, actor=actor_of(user),
                object_unit=rnd.province.code)
         raise WorkflowError(FlowError.ANN_ROLE)
 
@@ -46,7 +45,7 @@ def build_body(rnd: Round) -> dict[str, Any]:
             "counties": counties, "open_tasks": tasks}
 
 
-@transaction.atomic
+@atomic
 def publish(rnd: Round, user: Any, title: str) -> Announcement:
     """Publishes the round's results and closes the round (province administrator of that province only)."""
     rnd = Round.objects.select_related("province").get(pk=rnd.pk)
@@ -63,7 +62,7 @@ def publish(rnd: Round, user: Any, title: str) -> Announcement:
     return ann
 
 
-@transaction.atomic
+@atomic
 def correct(old: Announcement, user: Any, title: str, note: str) -> Announcement:
     """Publishes a correction: a new announcement with a fresh body, linked to the one it corrects."""
     rnd = Round.objects.select_related("province").get(pk=old.round_id)

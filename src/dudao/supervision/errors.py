@@ -28,6 +28,19 @@ class FlowError(CodedMessage):
     ANN_EXISTS = ("E_ANN_EXISTS", "该轮次已发布公告，如需更改请发布更正公告",
                   "the round already has an announcement; publish a correction instead")
     ANN_TITLE = ("E_ANN_TITLE", "公告须有标题", "an announcement needs a title")
+    EVIDENCE_TYPE = ("E_EVIDENCE_TYPE", "文件“{name}”的类型不允许（允许：{allowed}）",
+                     "the file '{name}' is not of an allowed type ({allowed})")
+    EVIDENCE_CONTENT = ("E_EVIDENCE_CONTENT", "文件“{name}”的内容与扩展名“{ext}”不符",
+                        "the content of '{name}' does not match its extension '{ext}'")
+    EVIDENCE_SIZE = ("E_EVIDENCE_SIZE", "文件“{name}”为 {mb:.1f} MB，超过 {limit:g} MB 的上限",
+                     "the file '{name}' is {mb:.1f} MB, over the {limit:g} MB limit")
+    EVIDENCE_EMPTY = ("E_EVIDENCE_EMPTY", "文件“{name}”是空文件", "the file '{name}' is empty")
+    EVIDENCE_COUNT = ("E_EVIDENCE_COUNT", "佐证材料至多 {limit} 个文件", "at most {limit} evidence files")
+    SELF_LOCKED = ("E_SELF_LOCKED", "案卷已提交（当前状态“{state}”），自评报告和佐证材料已锁定，须退回后才能修改",
+                   "the case is submitted (state '{state}'): the narrative and evidence are locked until a send-back")
+    SELF_OWNER = ("E_SELF_OWNER", "自评报告和佐证材料只能由本县（{county}）教育局用户填写",
+                  "only county-bureau users of {county} edit the self-evaluation")
+    NARRATIVE_LONG = ("E_NARRATIVE_LONG", "自评报告不能超过 {limit} 字", "the narrative is limited to {limit} characters")
 
 
 class WorkflowError(CodedError):

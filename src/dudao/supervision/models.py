@@ -162,3 +162,38 @@ class Announcement(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AnnouncementFrozen("公告已发布，不能删除 / a published announcement cannot be deleted")
+
+
+class Evidence(models.Model):
+    """An evidence file: of a county's self-evaluation, attached to a step, or to a rectification task's note.
+
+    The file is stored under the data directory (``evidence/``); the row keeps the original name, size and
+    SHA-256. A removed file keeps its row (``removed_at``) so that the timeline of earlier steps still names it.
+    """
+
+    class Kind(models.TextChoices):
+        SELF_EVALUATION = "self_evaluation", "自评佐证材料"
+        STEP = "step", "办理附件"
+        TASK = "task", "整改佐证材料"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="files")
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.PROTECT, related_name="files")
+    county = models.CharField(max_length=6)
+    name = models.CharField(max_length=255)
+    path = models.CharField(max_length=255)  # relative to the data directory
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.CharField(max_length=150)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -23,9 +23,10 @@ from dudao.assessment.services import run_assessment
 from dudao.audit.services import actor_of, record
 from dudao.engine.assessment import SECTION_ZH
 from dudao.orgunits.models import OrgUnit
-from dudao.standards.model import load_standard
+from dudao.standards.model import DATA_DIR, load_standard
 from dudao.supervision.errors import FlowError, WorkflowError
 from dudao.supervision.models import Case, Note, Task
+from dudao.supervision.refusals import atomic, deny
 
 INSPECTORS = (Role.PREFECTURE_INSPECTOR, Role.PROVINCE_INSPECTOR, Role.PROVINCE_ADMIN)
 DATA_SOURCES = (Task.Source.SCHOOL_THRESHOLD, Task.Source.CV, Task.Source.COMPUTED_ITEM)
@@ -41,7 +42,7 @@ def _check_raiser(user: Any, county: str) -> None:
     if getattr(user, "role", "") not in INSPECTORS or not _unit_code(user):
         raise WorkflowError(FlowError.RECT_RAISE)
     if not scope_of(user).covers_region(county):
-        record("denied", "supervision.Task", "", {"action": "raise"}, actor=actor_of(user), object_unit=county)
+        deny("supervision.Task", "", {"action": "raise"}, actor=actor_of(user), object_unit=county)
         raise WorkflowError(FlowError.SCOPE)
 
 
@@ -77,7 +78,7 @@ def _failing_items(entry: dict[str, Any], recorded: set[str]) -> list[dict[str, 
     return rows
 
 
-@transaction.atomic
+@atomic
 def tasks_from_case(case: Case, deadline: dt.date, actor: Any) -> list[Task]:
     """Raises one task per failing item of the case's frozen assessment; calling it again adds no duplicates."""
     case = Case.objects.select_related("round", "county", "assessment").get(pk=case.pk)
@@ -105,7 +106,7 @@ def tasks_from_case(case: Case, deadline: dt.date, actor: Any) -> list[Task]:
     return tasks
 
 
-@transaction.atomic
+@atomic
 def raise_task(county: str, year: int, user: Any, source: str, item: str, description: str, deadline: dt.date,
                school_code: str = "", case: Case | None = None) -> Task:
     """Raises one task by hand (e.g. a finding of the site visit)."""
@@ -123,7 +124,7 @@ def raise_task(county: str, year: int, user: Any, source: str, item: str, descri
 
 def _check_owner(task: Task, user: Any) -> None:
     if getattr(user, "role", "") != Role.COUNTY_BUREAU or _unit_code(user) != task.owner_unit:
-        record("denied", "supervision.Task", task.pk, {"action": "owner"}, actor=actor_of(user),
+        deny("supervision.Task", task.pk, {"action": "owner"}, actor=actor_of(user),
                object_unit=task.owner_unit)
         raise WorkflowError(FlowError.RECT_OWNER, unit=task.owner_unit)
 
@@ -132,7 +133,7 @@ def _state_error(task: Task, step: str) -> WorkflowError:
     return WorkflowError(FlowError.RECT_STATE, state=Task.State(task.state).label, step=step)
 
 
-@transaction.atomic
+@atomic
 def add_note(task: Task, user: Any, text: str, progress: int, attachments: list[str] | None = None) -> Note:
     """The owner county reports progress on a task."""
     _check_owner(task, user)
@@ -154,7 +155,7 @@ def _last_progress(task: Task) -> int:
     return last.progress if last else 0
 
 
-@transaction.atomic
+@atomic
 def request_verification(task: Task, user: Any, text: str = "") -> Task:
     """The owner county says the task is done and asks the raising level to verify."""
     _check_owner(task, user)
@@ -192,18 +193,18 @@ def item_passes(task: Task, entry: dict[str, Any] | None) -> bool:
     return not any(r["item"] == task.item for r in entry.get("reasons", []))
 
 
-@transaction.atomic
+@atomic
 def verify(task: Task, user: Any, comment: str = "") -> bool:
     """Verifies a task; returns whether it closed. Data items are re-assessed; others close on confirmation."""
     if not can_verify(task, user):
-        record("denied", "supervision.Task", task.pk, {"action": "verify"}, actor=actor_of(user),
+        deny("supervision.Task", task.pk, {"action": "verify"}, actor=actor_of(user),
                object_unit=task.owner_unit)
         raise WorkflowError(FlowError.RECT_LEVEL, unit=task.raised_unit)
     if task.state != Task.State.AWAITING_VERIFICATION:
         raise _state_error(task, "整改复核")
     who = user.get_username()
     if task.source in DATA_SOURCES:
-        outcome = run_assessment(task.standard_id, task.year, task.county.code, actor=who)
+        outcome = run_assessment(task.standard_id, task.year, task.county.code, province=overlay_of(task), actor=who)
         entry = next((c for c in outcome.document["counties"] if c["code"] == task.county.code), None)
         passed = item_passes(task, entry)
         text = (f"复核（评估结果 #{outcome.run.pk}）：{task.item} 已达标" if passed
@@ -224,6 +225,39 @@ def verify(task: Task, user: Any, comment: str = "") -> bool:
     record("update", "supervision.Task", task.pk, {"action": "verify", "closed": passed, **detail},
            actor=actor_of(user), object_unit=task.owner_unit)
     return passed
+
+
+def overlay_of(task: Task) -> str:
+    """The province overlay the task's round evaluated with: that of the case's frozen assessment, else the
+    round's province's overlay file when there is one; '' for the national standard."""
+    case = task.case
+    if case is not None and case.assessment is not None:
+        return case.assessment.overlay
+    if task.round is not None:
+        province = task.round.province.code[:2]
+        if (DATA_DIR / "overlays" / f"{province}.yaml").is_file():
+            return province
+    return ""
+
+
+@atomic
+def reject_verification(task: Task, user: Any, comment: str) -> Task:
+    """The verifier finds the rectification not done: the task goes back to the county with the reason."""
+    if not can_verify(task, user):
+        deny("supervision.Task", task.pk, {"action": "reject"}, actor=actor_of(user),
+               object_unit=task.owner_unit)
+        raise WorkflowError(FlowError.RECT_LEVEL, unit=task.raised_unit)
+    if task.state != Task.State.AWAITING_VERIFICATION:
+        raise _state_error(task, "退回整改")
+    if not comment.strip():
+        raise WorkflowError(FlowError.RECT_COMMENT, step="退回整改")
+    Note.objects.create(task=task, actor=user.get_username(), text=f"复核未通过，退回继续整改：{comment.strip()}",
+                        progress=_last_progress(task))
+    task.state = Task.State.OPEN
+    task.save(update_fields=["state"])
+    record("update", "supervision.Task", task.pk, {"action": "reject"}, actor=actor_of(user),
+           object_unit=task.owner_unit)
+    return task
 
 
 def overdue(today: dt.date, scope_prefix: str = "") -> list[Task]:
@@ -269,3 +303,23 @@ def escalate(today: dt.date) -> list[Task]:
                   f"{county.name}（{owner}）以下整改任务已逾期，已报上级单位（{parent}）督办：\n{lines}\n",
                   None, recipients)
     return [t for tasks in done.values() for t in tasks]
+
+
+def remind_due(today: dt.date, days: int) -> list[Task]:
+    """E-mails each owner county one reminder listing its open tasks due within ``days`` (not yet overdue)."""
+    due = list(Task.objects.exclude(state=Task.State.CLOSED)
+               .filter(deadline__gte=today, deadline__lte=today + dt.timedelta(days=days))
+               .select_related("county").order_by("owner_unit", "deadline", "pk"))
+    by_owner: dict[str, list[Task]] = {}
+    for task in due:
+        by_owner.setdefault(task.owner_unit, []).append(task)
+    for owner, tasks in by_owner.items():
+        recipients = _emails(owner)
+        if not recipients:
+            continue
+        county = tasks[0].county
+        lines = "\n".join(f"- {t.description}（期限 {t.deadline}）" for t in tasks)
+        send_mail(f"【整改到期提醒】{county.name} {len(tasks)} 项整改任务将在 {days} 天内到期",
+                  f"{county.name}（{owner}）以下整改任务即将到期，请按期完成并申请复核：\n{lines}\n", None, recipients)
+    record("remind", "supervision.Task", "", {"due_within": days, "tasks": len(due), "counties": len(by_owner)})
+    return due

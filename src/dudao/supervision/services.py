@@ -16,7 +16,8 @@ from dudao.audit.services import record
 from dudao.orgunits.models import OrgUnit
 from dudao.standards.model import load_workflow
 from dudao.supervision.errors import FlowError, WorkflowError
-from dudao.supervision.models import Case, CaseEvent, Round
+from dudao.supervision.models import Case, CaseEvent, Evidence, Round
+from dudao.supervision.refusals import atomic, deny
 
 
 @transaction.atomic
@@ -47,9 +48,13 @@ def allowed_actions(case: Case, user: Any) -> list[str]:
     return [t.action for t in wf.transitions if case.state in t.from_ and getattr(user, "role", "") in t.roles]
 
 
-@transaction.atomic
-def act(case: Case, user: Any, action: str, comment: str = "", attachments: list[str] | None = None) -> CaseEvent:
-    """Takes one step on a case, or raises WorkflowError saying why not."""
+@atomic
+def act(case: Case, user: Any, action: str, comment: str = "",
+        attachments: list[dict[str, Any]] | None = None) -> CaseEvent:
+    """Takes one step on a case, or raises WorkflowError saying why not.
+
+    Submitting records on the step which self-evaluation evidence files were submitted.
+    """
     wf = load_workflow()
     original = case
     case = Case.objects.select_for_update().select_related("round", "county").get(pk=case.pk)
@@ -64,7 +69,7 @@ def act(case: Case, user: Any, action: str, comment: str = "", attachments: list
     if getattr(user, "role", "") not in step.roles:
         raise WorkflowError(FlowError.ROLE, step=step.zh, roles="、".join(str(Role(r).label) for r in step.roles))
     if not scope_of(user).covers_region(case.county.code):
-        record("denied", "supervision.Case", case.pk, {"action": action}, object_unit=case.county.code)
+        deny("supervision.Case", case.pk, {"action": action}, object_unit=case.county.code)
         raise WorkflowError(FlowError.SCOPE)
     if step.needs_comment and not comment.strip():
         raise WorkflowError(FlowError.COMMENT, step=step.zh)
@@ -75,6 +80,9 @@ def act(case: Case, user: Any, action: str, comment: str = "", attachments: list
             raise WorkflowError(FlowError.ASSESSMENT, year=case.round.year)
         run = row.run
         case.assessment = run
+        submitted = case.evidence.filter(kind=Evidence.Kind.SELF_EVALUATION, removed_at=None).order_by("pk")
+        attachments = [*(attachments or []),
+                       *({"id": f.pk, "name": f.name, "size": f.size, "sha256": f.sha256} for f in submitted)]
     event = CaseEvent.objects.create(case=case, actor=user.get_username(), role=user.role, action=action,
                                      from_state=case.state, to_state=step.to, comment=comment, assessment=run,
                                      attachments=list(attachments or []))

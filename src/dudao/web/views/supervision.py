@@ -1,6 +1,7 @@
-"""The supervision pages: evaluation rounds of the user's province, a round's cases in the user's area,
-and a case with its timeline, its steps (the workflow's buttons), the resubmission diff and the site-visit
-sample."""
+"""The supervision pages: evaluation rounds of the user's province, a round's cases in the user's area
+(with the results announcement), and a case with the county's self-evaluation (narrative and evidence
+files), its timeline, its steps (the workflow's buttons, with files), the resubmission diff, the site-visit
+sample and its rectification tasks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,12 +20,15 @@ from django.views.decorators.http import require_http_methods
 
 from dudao.accounts.models import Role
 from dudao.accounts.permissions import VIEW, check, scope_of
+from dudao.audit.services import actor_of, record
 from dudao.orgunits.models import OrgUnit
 from dudao.standards.model import available_standards, load_workflow
+from dudao.supervision import announcements, evidence
 from dudao.supervision.errors import WorkflowError
-from dudao.supervision.models import Case, Round
+from dudao.supervision.models import Case, Evidence, Round, Task
+from dudao.supervision.rectification import INSPECTORS, tasks_from_case
 from dudao.supervision.sampling import draw_sample
-from dudao.supervision.services import act, allowed_actions, open_round, resubmission_diff, timeline
+from dudao.supervision.services import allowed_actions, open_round, resubmission_diff, timeline
 from dudao.web.views.assess import _standard_choices, region_url
 
 SAMPLERS = {Role.PROVINCE_INSPECTOR, Role.PROVINCE_ADMIN}
@@ -133,7 +139,7 @@ def rounds(request: Any) -> Any:
 @login_required
 @require_http_methods(["GET"])
 def round_detail(request: Any, pk: int) -> Any:
-    """The cases of a round in the user's area."""
+    """The cases of a round in the user's area; its results announcements; the publish form for its admin."""
     rnd = get_object_or_404(Round.objects.select_related("province"), pk=pk)
     prefix = _round_in_province(request.user, rnd)
     names = _state_names()
@@ -141,44 +147,158 @@ def round_detail(request: Any, pk: int) -> Any:
     cases = []
     for case in rnd.cases.filter(county__code__startswith=prefix).select_related("county").order_by("county__code"):
         last = case.events.order_by("-at", "-pk").first()
-        cases.append({"case": case, "state": names.get(case.state, case.state),
+        cases.append({"case": case, "state": names.get(case.state, case.state), "due": stage_due(case),
                       "last": steps.get(last.action, last.action) if last else "", "at": last.at if last else None})
-    return render(request, "web/supervision/round.html", {"round": rnd, "cases": cases})
+    user = request.user
+    is_publisher = user.role == Role.PROVINCE_ADMIN and user.org_unit is not None \
+        and user.org_unit.code == rnd.province.code
+    open_states = {s.code for s in load_workflow().states[:3]}
+    pending = [c for c in cases if c["case"].state in open_states]
+    anns = list(rnd.announcements.order_by("published_at", "pk"))
+    ctx = {"round": rnd, "cases": cases, "is_publisher": is_publisher, "announcements": anns,
+           "pending": pending, "default_title": _("%(title)s 结果公告") % {"title": rnd.title},
+           "public_list": reverse("public_announcements", kwargs={"province": rnd.province.code[:2]})}
+    return render(request, "web/supervision/round.html", ctx)
+
+
+@login_required
+@require_http_methods(["POST"])
+def round_publish(request: Any, pk: int) -> Any:
+    """The province administrator publishes the round's results (closing it), or a correction of them."""
+    rnd = get_object_or_404(Round.objects.select_related("province"), pk=pk)
+    user = request.user
+    _round_in_province(user, rnd)
+    if user.role != Role.PROVINCE_ADMIN:
+        check(user, "publish_announcement")  # no role has it: records the refusal and raises
+    title = request.POST.get("title", "")
+    corrects = request.POST.get("corrects", "")
+    try:
+        if corrects:
+            old = get_object_or_404(rnd.announcements, pk=int(corrects) if corrects.isdigit() else 0)
+            ann = announcements.correct(old, user, title, request.POST.get("note", ""))
+        else:
+            ann = announcements.publish(rnd, user, title)
+    except WorkflowError as exc:
+        messages.error(request, _flow_message(exc))
+        return redirect("round_detail", pk=rnd.pk)
+    messages.success(request, _("已发布“%(title)s”，公众无需登录即可查看。") % {"title": ann.title})
+    return redirect("public_announcement", pk=ann.pk)
+
+
+STAGE_DUE = {"self_evaluation": "self_evaluation_due", "submitted": "prefecture_review_due",
+             "provincial_evaluation": "provincial_evaluation_due"}
+
+
+def stage_due(case: Case) -> dt.date | None:
+    """The deadline of the stage the case is in (None past the provincial evaluation)."""
+    field = STAGE_DUE.get(case.state)
+    return getattr(case.round, field) if field else None
+
+
+def _files(request: Any, field: str) -> list[tuple[str, bytes]]:
+    return [evidence.read_upload(f) for f in request.FILES.getlist(field)]
+
+
+def _case_post(request: Any, case: Case, may_sample: bool, may_raise: bool) -> str:
+    """Handles one POST on the case page; returns the anchor to go back to."""
+    user, post = request.user, request.POST
+    action = post.get("action", "")
+    if action == "save_narrative":
+        evidence.save_narrative(case, user, post.get("narrative", ""))
+        messages.success(request, _("自评报告已保存。"))
+        return "self-evaluation"
+    if action == "upload_evidence":
+        files = _files(request, "files")
+        if not files:
+            messages.error(request, _("请选择要上传的文件。"))
+        else:
+            stored = evidence.add_evidence(case, user, files)
+            messages.success(request, _("已上传 %(n)s 个文件。") % {"n": len(stored)})
+        return "self-evaluation"
+    if action == "remove_evidence":
+        try:
+            ev = evidence.remove_evidence(case, user, int(post.get("evidence", "0")))
+        except (ValueError, Evidence.DoesNotExist):
+            raise Http404 from None
+        messages.success(request, _("已撤回文件“%(name)s”。") % {"name": ev.name})
+        return "self-evaluation"
+    if action == "draw_sample":
+        if not may_sample:
+            messages.error(request, _("只有省级督导人员或省级管理员可在省级评估阶段抽取实地核查学校。"))
+        else:
+            rows = draw_sample(case)
+            messages.success(request, _("已抽取 %(n)s 所（学段）学校，随机种子 %(seed)s。")
+                             % {"n": len(rows), "seed": case.sample_seed})
+        return "site-visit"
+    if action == "raise_tasks":
+        if not may_raise:
+            messages.error(request, _("整改任务须由管辖本县的市级或省级督导人员在案卷附有评估结果后下达。"))
+            return "rectification"
+        try:
+            deadline = dt.date.fromisoformat(post.get("deadline", ""))
+        except ValueError:
+            messages.error(request, _("请填写整改期限（格式 YYYY-MM-DD）。"))
+            return "rectification"
+        before = case.tasks.count()
+        tasks = tasks_from_case(case, deadline, user)
+        messages.success(request, _("已由未达标项生成 %(new)s 项整改任务（共 %(n)s 项）。")
+                         % {"new": case.tasks.count() - before, "n": len(tasks)})
+        return "rectification"
+    evidence.act_with_files(case, user, action, post.get("comment", ""), _files(request, "step_files"))
+    messages.success(request, _("已完成“%(step)s”。") % {"step": _step_names().get(action, action)})
+    return ""
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_detail(request: Any, pk: int) -> Any:
-    """A case: its state, assessment, timeline, the steps the user may take, the diff, the site-visit sample."""
+    """A case: its state, the self-evaluation, assessment, timeline, steps, diff, sample and rectification."""
     case = get_object_or_404(Case.objects.select_related("round", "round__province", "county", "assessment"), pk=pk)
     user = request.user
     check(user, VIEW, region=case.county.code)
     may_sample = user.role in SAMPLERS and case.state == SAMPLE_STATE and not case.round.closed_at
+    may_raise = user.role in INSPECTORS and case.assessment_id is not None and user.org_unit is not None
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action == "draw_sample":
-            if not may_sample:
-                messages.error(request, _("只有省级督导人员或省级管理员可在省级评估阶段抽取实地核查学校。"))
-            else:
-                rows = draw_sample(case)
-                messages.success(request, _("已抽取 %(n)s 所（学段）学校，随机种子 %(seed)s。")
-                                 % {"n": len(rows), "seed": case.sample_seed})
-        else:
-            try:
-                act(case, user, action, request.POST.get("comment", ""))
-            except WorkflowError as exc:
-                messages.error(request, _flow_message(exc))
-            else:
-                messages.success(request, _("已完成“%(step)s”。") % {"step": _step_names().get(action, action)})
-        return redirect("case_detail", pk=case.pk)
+        try:
+            anchor = _case_post(request, case, may_sample, may_raise)
+        except WorkflowError as exc:
+            messages.error(request, _flow_message(exc))
+            anchor = ""
+        url = reverse("case_detail", kwargs={"pk": case.pk})
+        return redirect(f"{url}#{anchor}" if anchor else url)
     names, steps = _state_names(), _step_names()
     roles = dict(Role.choices)
+    files = {f.pk: f for f in case.evidence.all()}
     events = [{"e": e, "role": roles.get(e.role, e.role), "step": steps.get(e.action, e.action),
-               "to": names.get(e.to_state, e.to_state)} for e in timeline(case)]
+               "to": names.get(e.to_state, e.to_state),
+               "files": [{"a": a, "live": a.get("id") in files} for a in e.attachments if isinstance(a, dict)]}
+              for e in timeline(case)]
+    task_counts = case.tasks.aggregate(n=Count("pk"), open=Count("pk", filter=~Q(state=Task.State.CLOSED)),
+                                       overdue=Count("pk", filter=~Q(state=Task.State.CLOSED)
+                                                     & Q(deadline__lt=dt.date.today())))
+    rules = evidence.rules()
     ctx = {
-        "case": case, "state": names.get(case.state, case.state), "events": events,
+        "case": case, "state": names.get(case.state, case.state), "events": events, "due": stage_due(case),
         "actions": [(a, steps.get(a, a)) for a in allowed_actions(case, user)],
         "diff": resubmission_diff(case), "sample": list(case.sample.all()), "may_sample": may_sample,
         "region": region_url(case.county.code), "round_url": reverse("round_detail", kwargs={"pk": case.round.pk}),
+        "may_edit": evidence.may_edit(case, user), "editable": evidence.editable(case),
+        "files": evidence.active_evidence(case), "rules": rules, "accept": ",".join(f".{e}" for e in rules.types),
+        "may_raise": may_raise, "tasks": task_counts, "default_deadline": dt.date.today() + dt.timedelta(days=90),
+        "tasks_url": reverse("tasks") + f"?case={case.pk}",
     }
     return render(request, "web/supervision/case.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET"])
+def evidence_download(request: Any, pk: int) -> Any:
+    """An evidence file, to users whose area covers its county (audited as an export)."""
+    ev = get_object_or_404(Evidence, pk=pk)
+    user = request.user
+    check(user, VIEW, region=ev.county)
+    path = evidence.file_path(ev)
+    if not path.is_file():
+        raise Http404
+    record("export", "supervision.Evidence", ev.pk, {"name": ev.name}, actor=actor_of(user), object_unit=ev.county)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=ev.name, content_type=ev.content_type)
