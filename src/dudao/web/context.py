@@ -18,7 +18,9 @@ def common(request: Any) -> dict[str, Any]:
     if user is not None and user.is_authenticated:
         items = [("home", _("总览"), True), ("data", _("数据填报"), can(user, IMPORT)),
                  ("assess", _("评估"), can(user, ASSESS)),
-                 ("rounds", _("督导评估"), getattr(user, "role", "") != Role.SCHOOL_CLERK), ("standards", _("标准"), True),
+                 ("rounds", _("督导评估"), getattr(user, "role", "") != Role.SCHOOL_CLERK),
+                 ("planning", _("目标与安排"), getattr(user, "role", "") != Role.SCHOOL_CLERK),
+                 ("inspection_list", _("评价评分"), True), ("standards", _("标准"), True),
                  ("audit", _("审计日志"), can(user, AUDIT))]
         path = request.path
         for name, label, shown in items:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "dudao.places",
     "dudao.accounts",
     "dudao.audit",
+    "dudao.aid",
     "dudao.web",
 ]
 AUTH_USER_MODEL = "accounts.User"

@@ -13,5 +13,8 @@ urlpatterns = [
     path("", include("dudao.web.urls_pages")),   # region (province/prefecture/county) and school pages
     path("", include("dudao.web.urls_data")),    # data, standards, assess, reports, audit
     path("", include("dudao.web.urls_supervision")),
+    path("", include("dudao.web.urls_planning")),  # targets, evaluation schedule, terms of office
+    path("", include("dudao.web.urls_inspection")),  # evaluation forms, scoring, reconciliation, roll-up
+    path("", include("dudao.web.urls_quality")),  # value-added bands, quality-evaluation reports
     path("api/", include("dudao.web.urls_api")),  # JSON API (django-ninja), OpenAPI at /api/openapi.json
 ]
