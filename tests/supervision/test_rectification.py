@@ -164,3 +164,49 @@ def test_overdue_tasks_escalate_once_with_an_email(world):
     assert sorted(message.to) == ["county@example.cn", "pref@example.cn"] and "逾期" in message.subject
     assert escalate(DEADLINE + dt.timedelta(days=2)) == [] and len(mail.outbox) == 1  # only once
     assert AuditEvent.objects.filter(action="escalate").count() == len(tasks)
+
+
+def test_reverification_uses_the_standard_and_overlay_of_the_round(world):
+    """The case was evaluated with a province overlay (Hebei's, on purpose a different one from the national
+    standard): the re-computation that closes a data task uses that same overlay, not the national figures."""
+    from dudao.assessment.models import AssessmentRun
+    from dudao.assessment.services import run_assessment
+    from dudao.supervision.rectification import overlay_of
+
+    u, case = world["users"], world["case"]
+    run_assessment("youzhi2017", 2024, COUNTY_A, province="13")
+    act(case, u["county"], "submit")
+    act(case, u["pref"], "pass_up")
+    act(case, u["prov"], "reject", "资源配置未达标")
+    assert case.assessment.overlay == "13"
+    tasks_from_case(case, DEADLINE, u["prov"])
+    task = Task.objects.get(item="R5", section="primary", school_code="3121000007")
+    assert overlay_of(task) == "13"
+    request_verification(task, u["county"])
+    before = AssessmentRun.objects.order_by("-pk").first().pk
+    verify(task, u["prov"])
+    rerun = AssessmentRun.objects.get(pk__gt=before)
+    assert (rerun.standard_id, rerun.overlay, rerun.year) == ("youzhi2017", "13", 2024)
+    loose = raise_task(COUNTY_A, 2024, u["pref"], "site_visit", "SV9", "无案卷的任务", DEADLINE)
+    assert overlay_of(loose) == ""
+
+
+def test_a_verifier_sends_the_task_back_with_a_reason(world):
+    from dudao.supervision.rectification import reject_verification
+
+    u = world["users"]
+    visit = raise_task(COUNTY_A, 2024, u["pref"], "site_visit", "SV1", "功能教室挪作他用", DEADLINE)
+    with pytest.raises(WorkflowError) as info:
+        reject_verification(visit, u["pref"], "未整改")
+    assert code_of(info) == "E_RECT_STATE"
+    request_verification(visit, u["county"])
+    with pytest.raises(WorkflowError) as info:
+        reject_verification(visit, u["county"], "x")
+    assert code_of(info) == "E_RECT_LEVEL"
+    assert AuditEvent.objects.filter(action="denied", actor="county", object_type="supervision.Task").exists()
+    with pytest.raises(WorkflowError) as info:
+        reject_verification(visit, u["pref"], " ")
+    assert code_of(info) == "E_RECT_COMMENT"
+    reject_verification(visit, u["pref"], "照片显示仍在堆放杂物")
+    visit.refresh_from_db()
+    assert visit.state == "open" and "照片显示仍在堆放杂物" in visit.notes.order_by("-pk").first().text
