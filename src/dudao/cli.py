@@ -30,9 +30,18 @@ app.add_typer(planning_app, name="planning")
 from dudao.supervision.cli import app as supervision_app  # noqa: E402
 
 app.add_typer(supervision_app, name="supervision")
+from dudao.inspection.cli import app as inspection_app  # noqa: E402
+
+app.add_typer(inspection_app, name="inspection")
+from dudao.places.cli import app as places_app  # noqa: E402
+
+app.add_typer(places_app, name="places")
 from dudao.quality import cli as quality_cli  # noqa: E402
 
 app.command("value-added")(quality_cli.value_added), synth_app.command("scores")(quality_cli.synth_scores)
+from dudao.aid import cli as aid_cli  # noqa: E402
+
+app.add_typer(aid_cli.app, name="aid"), synth_app.command("students")(aid_cli.synth_students)
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])

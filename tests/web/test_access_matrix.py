@@ -128,6 +128,10 @@ CAN: dict[str, set[str]] = {
     "school_clerk": {"view", "change_data", "import"},
     "expert_inspector": {"view", "export"},
 }
+CAN["province_admin"].add("terms")  # targets and schedule: keeps terms of office, sees the holders' names
+CAN["county_bureau"].add("terms")
+CAN["county_bureau"].add("personal_data")  # student aid: unmasked names and ID numbers, audited
+CAN["school_clerk"].add("personal_data")
 
 # the data: school → {year: county}
 SCHOOL_YEARS: dict[str, dict[int, str]] = {

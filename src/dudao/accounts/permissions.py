@@ -24,6 +24,12 @@ CAPABILITIES: dict[str, set[str]] = {
     Role.SCHOOL_CLERK: {VIEW, CHANGE_DATA, IMPORT},
     Role.EXPERT_INSPECTOR: {VIEW, EXPORT},
 }
+TERMS = "terms"  # keep the terms of office and see the office holders' names (dudao.planning)
+CAPABILITIES[Role.PROVINCE_ADMIN].add(TERMS)
+CAPABILITIES[Role.COUNTY_BUREAU].add(TERMS)
+PERSONAL = "personal_data"  # see students' names and ID numbers unmasked, export them (dudao.aid; every look audited)
+CAPABILITIES[Role.COUNTY_BUREAU].add(PERSONAL)
+CAPABILITIES[Role.SCHOOL_CLERK].add(PERSONAL)
 
 
 @dataclass(frozen=True)
