@@ -157,31 +157,41 @@ def school_sums(table: ir.Table, covariates: Sequence[str] = ()) -> tuple[pd.Dat
     if int(first["n"].iloc[0] or 0) == 0:
         raise ValueAddedError(VAMessage.NO_DATA)
     means = {"post": _float(first["my"].iloc[0]), **{n: _float(first[f"m_{n}"].iloc[0]) for n in names}}
-    yc = y - means["post"]
-    xc = {n: x[n] - means[n] for n in names}
-    aggs: dict[str, Any] = {
+    key = table.school_code.cast("string").name("school_code")
+    # every student: counts, and the school's name and county
+    counts: dict[str, Any] = {
         "students": table.count(),
-        "matched": table.count(where=matched),
-        "missing_pre": table.count(where=table.pre.isnull()),
-        "missing_post": table.count(where=table.post.isnull()),
-        "with_scores": table.count(where=scores),
-        "pre_mean": x["pre"].mean(where=matched),
-        "post_mean": y.mean(where=matched),
-        "sy": yc.sum(where=matched),
-        "syy": (yc * yc).sum(where=matched),
+        "missing_pre": table.pre.isnull().cast("int64").sum(),
+        "missing_post": table.post.isnull().cast("int64").sum(),
+        "with_scores": scores.cast("int64").sum(),
     }
-    for i, a in enumerate(names):
-        aggs[f"sx_{i}"] = xc[a].sum(where=matched)
-        aggs[f"sxy_{i}"] = (xc[a] * yc).sum(where=matched)
+    if "school_name" in table.columns:
+        counts["school_name"] = table.school_name.cast("string").max()
+    if "county_code" in table.columns:
+        counts["county_code"] = table.county_code.cast("string").max()
+    # matched students only: centred values, then plain sums of them and of their products
+    m = table.filter(matched)
+    centred = m.select(key, y=m.post.cast("float64") - means["post"],
+                       **{f"x{i}": m[n].cast("float64") - means[n] for i, n in enumerate(names)})
+    c = centred
+    sums: dict[str, Any] = {"matched": c.count(), "sy": c.y.sum(), "syy": (c.y * c.y).sum()}
+    for i in range(len(names)):
+        sums[f"sx_{i}"] = c[f"x{i}"].sum()
+        sums[f"sxy_{i}"] = (c[f"x{i}"] * c.y).sum()
         for j in range(i, len(names)):
-            aggs[f"sxx_{i}_{j}"] = (xc[a] * xc[names[j]]).sum(where=matched)
-    cols = table.columns
-    if "school_name" in cols:
-        aggs["school_name"] = table.school_name.cast("string").max()
-    if "county_code" in cols:
-        aggs["county_code"] = table.county_code.cast("string").max()
-    per_school = table.group_by(table.school_code.cast("string").name("school_code")).aggregate(**aggs)
-    frame = per_school.execute().sort_values("school_code", kind="stable").reset_index(drop=True)
+            sums[f"sxx_{i}_{j}"] = (c[f"x{i}"] * c[f"x{j}"]).sum()
+    first_part = table.group_by(key).aggregate(**counts).execute()
+    second_part = c.group_by("school_code").aggregate(**sums).execute()
+    frame = first_part.merge(second_part, on="school_code", how="left")
+    frame["matched"] = frame["matched"].fillna(0).astype("int64")
+    for col in second_part.columns:
+        if col not in ("school_code", "matched"):
+            frame[col] = frame[col].astype("float64").fillna(0.0)
+    # the school's means of the matched students, in the original units
+    has = frame["matched"] > 0
+    frame["pre_mean"] = (frame["sx_0"] / frame["matched"].where(has) + means["pre"]).where(has)
+    frame["post_mean"] = (frame["sy"] / frame["matched"].where(has) + means["post"]).where(has)
+    frame = frame.sort_values("school_code", kind="stable").reset_index(drop=True)
     return frame, means, names
 
 

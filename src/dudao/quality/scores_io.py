@@ -129,6 +129,29 @@ def _numbers(raw: pd.Series, file: str, column: str, first_row: int, yes_no: boo
     return values.astype("float64")
 
 
+def _text_category(col: pd.Series) -> pd.Series:
+    """Codes and names as trimmed text, stored as categories (each distinct value once)."""
+    if pd.api.types.is_float_dtype(col):  # a code read as a number: 3121000001.0 → 3121000001
+        col = col.map(lambda v: None if pd.isna(v) else f"{v:.0f}")
+    cat = col.astype("category")
+    cats = cat.cat.categories
+    cleaned = [str(c).strip() for c in cats]
+    if cleaned != [str(c) for c in cats]:  # padded text: trim every row (rare)
+        cat = col.astype("string").str.strip().astype("category")
+    elif not all(isinstance(c, str) for c in cats):
+        cat = cat.cat.rename_categories(cleaned)
+    return cat
+
+
+def _ids(col: pd.Series) -> pd.Series:
+    """Student ids: whole numbers stay numbers (fast to compare), anything else trimmed text."""
+    if pd.api.types.is_integer_dtype(col):
+        return col.astype("int64")
+    if pd.api.types.is_float_dtype(col) and (col.dropna() % 1 == 0).all():
+        return col.astype("Int64")
+    return col.astype("string").str.strip()
+
+
 def read_scores(path: Path | str, covariates: Sequence[str] | None = None, spec: ValueAddedSpec | None = None) -> ScoresInput:
     """Reads and checks a scores file. ``covariates``: codes or headers to use; None: every known one present."""
     path = Path(path)
@@ -164,31 +187,32 @@ def check_frame(raw: pd.DataFrame, file: str, first_row: int = 2, covariates: Se
             else:
                 raise ValueAddedError(VAMessage.COVARIATE, file=file, column=name)
     out = pd.DataFrame(index=raw.index)
-    for code in ("student_id", "school_code", *[c for c in OPTIONAL if c in found]):
-        col = raw[found[code]]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            out[code] = col.astype(str).astype("category") if code != "student_id" else col.astype(str)
-        else:
-            text = col.astype("string").str.strip()
-            if pd.api.types.is_float_dtype(col):  # a code read as a number: 3121000001.0 → 3121000001
-                text = col.map(lambda v: "" if pd.isna(v) else f"{v:.0f}").astype("string")
-            out[code] = text
     header = {code: str(found[code]) for code in found}
+    for code in ("school_code", *[c for c in OPTIONAL if c in found]):
+        out[code] = _text_category(raw[found[code]])
+    out["student_id"] = _ids(raw[found["student_id"]])
     for code in ("student_id", "school_code"):
-        empty = out[code].isna().to_numpy() | (out[code].astype("string") == "").fillna(True).to_numpy()
+        col = out[code]
+        empty = col.isna().to_numpy(copy=True)
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            empty |= col.isin([""]).to_numpy()
+        elif pd.api.types.is_string_dtype(col):
+            empty |= (col == "").fillna(True).to_numpy(dtype=bool)
         if empty.any():
             row, more = _rows(empty, first_row)
             raise ValueAddedError(VAMessage.EMPTY, file=file, row=row, column=header[code], more=more)
-    codes = out["school_code"].astype("string")
-    bad = ~codes.str.fullmatch(SCHOOL_CODE.pattern).fillna(False).to_numpy()
-    if bad.any():
+    cats = out["school_code"].cat.categories
+    bad_codes = [c for c in cats if not SCHOOL_CODE.fullmatch(str(c))]  # checked once per distinct code
+    if bad_codes:
+        bad = out["school_code"].isin(bad_codes).to_numpy()
         row, more = _rows(bad, first_row)
-        raise ValueAddedError(VAMessage.SCHOOL_CODE, file=file, row=row, value=codes.iloc[row - first_row], more=more)
+        raise ValueAddedError(VAMessage.SCHOOL_CODE, file=file, row=row, value=out["school_code"].iloc[row - first_row],
+                              more=more)
     for code in ("pre", "post"):
         out[code] = _numbers(raw[found[code]], file, header[code], first_row)
     for code in chosen:
         out[code] = _numbers(raw[found[code]], file, header[code], first_row, yes_no=True)
-    ids = out["student_id"].astype("string")
+    ids = out["student_id"]
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
         first = int(np.flatnonzero(dup)[0])
@@ -207,10 +231,12 @@ def value_added(inp: ScoresInput, params: Any = None, engine: str = "duckdb") ->
     if engine not in ("duckdb", "spark"):
         raise ValueAddedError(VAMessage.ENGINE, engine=engine)
     con = connect(engine)  # type: ignore[arg-type]
-    frame = inp.frame.copy()
-    for col in frame.columns:  # plain text columns for every backend
-        if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(frame[col]):
-            frame[col] = frame[col].astype(object)
+    frame = inp.frame
+    if engine == "spark":  # plain text columns for Spark (DuckDB takes the categories as they are)
+        frame = frame.copy()
+        for col in frame.columns:
+            if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(frame[col]):
+                frame[col] = frame[col].astype(object)
     table = con.create_table(f"scores_{inp.inputs_hash[:12]}", frame, overwrite=True)
     return estimate(table, inp.covariates, params or Params.from_spec(), engine=engine, inputs_hash=inp.inputs_hash,
                     inputs=inp.name)

@@ -46,6 +46,15 @@ class Scores:
     seed: int
 
 
+def sizes_arg(sizes: Sequence[int] | None, j: int) -> np.ndarray | None:
+    if sizes is None:
+        return None
+    out = np.asarray(sizes, dtype=np.int64)
+    if out.shape != (j,) or (out < 1).any():
+        raise ValueError("cohort_sizes: 每校一个正整数 / one positive whole number per school")
+    return out
+
+
 def synthetic_schools(n: int, province: str = "21", seed: int = 1) -> list[School]:
     """``n`` junior-secondary schools (category 31) spread over the real counties of a province."""
     from dudao.orgunits.divisions import national_divisions
@@ -66,8 +75,11 @@ def synthetic_schools(n: int, province: str = "21", seed: int = 1) -> list[Schoo
 def generate_scores(schools: Sequence[School] | int, seed: int = 1, *, tau: float = 12.0, sigma: float = 35.0,
                     size_median: float = 150.0, size_spread: float = 0.6, small_share: float = 0.08,
                     missing_pre: float = 0.05, missing_post: float = 0.04, intake_corr: float = 0.3,
-                    first_id: int = 2024_000_000_001) -> Scores:
-    """Students of the given schools (or of ``n`` synthetic schools) with true effects N(0, τ²)."""
+                    first_id: int = 2024_000_000_001, cohort_sizes: Sequence[int] | None = None) -> Scores:
+    """Students of the given schools (or of ``n`` synthetic schools) with true effects N(0, τ²).
+
+    ``cohort_sizes`` gives each school's cohort instead of the drawn sizes (the demo uses the registered enrolment).
+    """
     if isinstance(schools, int):
         schools = synthetic_schools(schools, seed=seed)
     rng = np.random.default_rng(seed)
@@ -75,6 +87,9 @@ def generate_scores(schools: Sequence[School] | int, seed: int = 1, *, tau: floa
     sizes = np.clip(np.round(rng.lognormal(np.log(size_median), size_spread, j)), 20, 1200).astype(np.int64)
     small = rng.random(j) < small_share
     sizes[small] = rng.integers(3, 20, int(small.sum()))
+    given = sizes_arg(cohort_sizes, j)
+    if given is not None:
+        sizes = given
     intake = rng.normal(0.0, 1.0, j)  # the school's intake (prior attainment and background), standardised
     effect = tau * (intake_corr * intake + np.sqrt(1 - intake_corr ** 2) * rng.normal(0.0, 1.0, j))
     school_ses = 0.5 * intake + rng.normal(0.0, 0.3, j)
