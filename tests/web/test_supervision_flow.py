@@ -16,7 +16,7 @@ from dudao.assessment.services import run_assessment
 from dudao.audit.models import AuditEvent
 from dudao.supervision import evidence
 from dudao.supervision.models import Announcement, Case, Evidence, Task
-from dudao.supervision.rectification import escalate, raise_task, request_verification, tasks_from_case
+from dudao.supervision.rectification import escalate, raise_task, tasks_from_case
 from dudao.supervision.services import act
 from tests.factories import COUNTY_A, COUNTY_B
 from tests.supervision.test_evidence import PDF

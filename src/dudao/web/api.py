@@ -830,3 +830,10 @@ def json_errors(view: Any) -> Any:
         return response
 
     return wrapper
+
+
+# ---------------------------------------------------------------- routers of the other areas
+
+from dudao.web.api_supervision import router as supervision_router  # noqa: E402
+
+api.add_router("/supervision", supervision_router)

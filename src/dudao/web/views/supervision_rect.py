@@ -21,7 +21,13 @@ from dudao.orgunits.models import OrgUnit
 from dudao.supervision import evidence
 from dudao.supervision.errors import WorkflowError
 from dudao.supervision.models import Case, Task
-from dudao.supervision.rectification import can_verify, overdue, reject_verification, request_verification, verify
+from dudao.supervision.rectification import (
+    can_verify,
+    overdue,
+    reject_verification,
+    request_verification,
+    verify,
+)
 from dudao.web.views.supervision import _flow_message, _region_prefix
 
 STATES = dict(Task.State.choices)
