@@ -40,6 +40,11 @@ def load(data_dir: Path, console: Console, actor: str) -> int:
                           f"提示 {len(report.warnings)} 条{fact_note}")
             latest = max(latest, year)
             progress.advance(task)
+    from dudao.synth.terms import load_demo_terms  # planning: synthetic terms of office and past decisions
+
+    counts = load_demo_terms(data_dir, "21", actor)
+    console.print(f"  任期与评价记录 / terms：县级领导 {counts['county_terms']} 条，校长 {counts['principal_terms']} 条，"
+                  f"流程外评价 {counts['evaluations']} 条")
     return latest
 
 
