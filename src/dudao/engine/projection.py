@@ -35,7 +35,6 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dudao.engine.backends import table
 
 
 @dataclass(frozen=True)
@@ -71,12 +70,17 @@ class Projection:
     births: pd.DataFrame  # area, scenario, year, births, projected (bool)
 
 
+def _t(con: Any, df: pd.DataFrame, name: str) -> ir.Table:
+    """An in-memory table; executed by ``con`` (DuckDB or Spark registers it when the expression runs)."""
+    return ibis.memtable(df)
+
+
 def _tables(con: Any, enrol: Any, units: Any, births: Any) -> tuple[ir.Table, ir.Table, ir.Table]:
-    e = table(con, pd.DataFrame(enrol)[["unit", "year", "grade", "students"]].astype(
+    e = _t(con, pd.DataFrame(enrol)[["unit", "year", "grade", "students"]].astype(
         {"unit": "string", "year": "int64", "grade": "int64", "students": "float64"}), "pp_enrol")
-    u = table(con, pd.DataFrame(units)[["unit", "area", "entry_grade", "last_grade"]].astype(
+    u = _t(con, pd.DataFrame(units)[["unit", "area", "entry_grade", "last_grade"]].astype(
         {"unit": "string", "area": "string", "entry_grade": "int64", "last_grade": "int64"}), "pp_units")
-    b = table(con, pd.DataFrame(births)[["area", "year", "births"]].astype(
+    b = _t(con, pd.DataFrame(births)[["area", "year", "births"]].astype(
         {"area": "string", "year": "int64", "births": "float64"}), "pp_births")
     return e, u, b
 
@@ -133,10 +137,10 @@ def fit(con: Any, e: ir.Table, u: ir.Table, b: ir.Table, grades: ir.Table, s: Se
 def _project(con: Any, e: ir.Table, u: ir.Table, b: ir.Table, grades: ir.Table, s: Settings
              ) -> tuple[ir.Table, ir.Table, ir.Table, ir.Table, ir.Table]:
     intake, prog, trend = fit(con, e, u, b, grades, s)
-    sc = table(con, _scenarios(s), "pp_scen")
-    steps = table(con, pd.DataFrame({"h": list(range(1, s.horizon + 1))}, dtype="int64"), "pp_steps")
+    sc = _t(con, _scenarios(s), "pp_scen")
+    steps = _t(con, pd.DataFrame({"h": list(range(1, s.horizon + 1))}, dtype="int64"), "pp_steps")
     far = s.horizon + s.entry_age + 8
-    ahead = table(con, pd.DataFrame({"k": list(range(1, far + 1))}, dtype="int64"), "pp_ahead")
+    ahead = _t(con, pd.DataFrame({"k": list(range(1, far + 1))}, dtype="int64"), "pp_ahead")
 
     # births by scenario: recorded, then continued from the last recorded year
     obs = b.cross_join(sc.select("scenario")).select("area", "scenario", "year", "births", projected=ibis.literal(False))
@@ -183,20 +187,20 @@ def _project(con: Any, e: ir.Table, u: ir.Table, b: ir.Table, grades: ir.Table, 
 def project(con: Any, enrol: Any, units: Any, births: Any, s: Settings) -> Projection:
     """Projects every unit ``1 … s.horizon`` years after ``s.base_year`` under every scenario."""
     e, u, b = _tables(con, enrol, units, births)
-    grades = table(con, _grades(units), "pp_grades")
+    grades = _t(con, _grades(units), "pp_grades")
     students, intake, prog, trend, births_s = _project(con, e, u, b, grades, s)
-    out = students.order_by(["unit", "scenario", "year", "grade"]).to_pandas()
-    return Projection(students=out, intake=intake.to_pandas(), progression=prog.order_by(["unit", "grade"]).to_pandas(),
-                      births_trend=trend.to_pandas(),
-                      births=births_s.filter(births_s.year <= s.base_year + s.horizon).to_pandas())
+    out = con.to_pandas(students.order_by(["unit", "scenario", "year", "grade"]))
+    return Projection(students=out, intake=con.to_pandas(intake),
+                      progression=con.to_pandas(prog.order_by(["unit", "grade"])), births_trend=con.to_pandas(trend),
+                      births=con.to_pandas(births_s.filter(births_s.year <= s.base_year + s.horizon)))
 
 
 def project_totals(con: Any, enrol: Any, units: Any, births: Any, s: Settings) -> Any:
     """Projected students summed over grades (unit, scenario, year, students), as an Arrow table."""
     e, u, b = _tables(con, enrol, units, births)
-    grades = table(con, _grades(units), "pp_grades")
+    grades = _t(con, _grades(units), "pp_grades")
     students = _project(con, e, u, b, grades, s)[0]
-    return students.group_by(["unit", "scenario", "year"]).agg(students=students.students.sum()).to_pyarrow()
+    return con.to_pyarrow(students.group_by(["unit", "scenario", "year"]).agg(students=students.students.sum()))
 
 
 def backtest(con: Any, enrol: Any, units: Any, births: Any, s: Settings) -> pd.DataFrame:
@@ -210,16 +214,16 @@ def backtest(con: Any, enrol: Any, units: Any, births: Any, s: Settings) -> pd.D
     medium = tuple(x for x in s.scenarios if x.id == "medium") or (ScenarioSpec("medium"),)
     past = replace(s, base_year=then, horizon=s.backtest_years, scenarios=medium)
     e, u, b = _tables(con, enrol[enrol.year <= then], units, births[births.year <= then])
-    grades = table(con, _grades(units), "pp_grades")
+    grades = _t(con, _grades(units), "pp_grades")
     students = _project(con, e, u, b, grades, past)[0]
     proj = students.group_by(["unit", "year"]).agg(projected=students.students.sum())
-    actual_all = table(con, enrol[(enrol.year > then) & (enrol.year <= s.base_year)][["unit", "year", "students"]]
+    actual_all = _t(con, enrol[(enrol.year > then) & (enrol.year <= s.base_year)][["unit", "year", "students"]]
                        .astype({"unit": "string", "year": "int64", "students": "float64"}), "pp_actual")
     act = actual_all.group_by(["unit", "year"]).agg(actual=actual_all.students.sum())
     j = proj.join(act, (proj.unit == act.unit) & (proj.year == act.year))
     j = j.select(proj.unit, proj.year, proj.projected, act.actual,
                  ape=ibis.ifelse(act.actual > 0, (proj.projected - act.actual).abs() / act.actual * 100, ibis.null()))
-    return j.order_by(["unit", "year"]).to_pandas()
+    return con.to_pandas(j.order_by(["unit", "year"]))
 
 
 def mape(bt: pd.DataFrame) -> pd.DataFrame:
