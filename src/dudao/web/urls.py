@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("dudao.web.urls_planning")),  # targets, evaluation schedule, terms of office
     path("", include("dudao.web.urls_inspection")),  # evaluation forms, scoring, reconciliation, roll-up
     path("", include("dudao.web.urls_quality")),  # value-added bands, quality-evaluation reports
+    path("", include("dudao.web.urls_aid")),  # student aid: coverage dashboards, school lists, matches, notices
     path("api/", include("dudao.web.urls_api")),  # JSON API (django-ninja), OpenAPI at /api/openapi.json
 ]
