@@ -53,6 +53,7 @@ from dudao.supervision.models import Case
 from dudao.supervision.services import open_round
 from dudao.web import maps
 from tests.factories import COUNTY_A, COUNTY_B, dataset, school, section
+from tests.quality.conftest import matrix_run
 
 pytestmark = pytest.mark.django_db
 
@@ -297,6 +298,7 @@ def _build(tmp: Path) -> World:
     for key, county in (("A", COUNTY_A), ("B", COUNTY_B), ("HBC", HEBEI_COUNTY)):
         rounds[key] = Case.objects.get(county__code=county, round__in=[ln, hb]).pk
     rounds["CGUESS"] = max(rounds[k] for k in ("A", "B", "HBC")) + 1000
+    matrix_run({c: y[YEAR] for c, y in SCHOOL_YEARS.items()}, {c: school_name(c) for c in SCHOOL_YEARS})  # value-added
     return World(tmp, users, tokens, runs, files, edit_forms, last_run, rounds)
 
 
@@ -698,6 +700,38 @@ def _open_round_request(world: World, target: str) -> Req:
                                               "due_province": "2025-06-01", "all_counties": "1"})
 
 
+def _va_county(who: Who, code: str) -> Expect:
+    """Value-added county pages: a county inside the subtree (other codes inside it are not counties: 404)."""
+    if not who.region(code):
+        return OUTSIDE
+    return OK if code in COUNTY_LEVEL else MISSING
+
+
+def _va_county_pdf(who: Who, code: str) -> Expect:
+    if not (who.can("export") and who.region(code)):
+        return DENIED
+    return OK if code in COUNTY_LEVEL else MISSING  # every county of the world is in the stored run
+
+
+def _quality_report(who: Who, code: str) -> Expect:
+    return _school_page(who, code) if len(code) == 10 else _va_county(who, code)
+
+
+def _quality_report_pdf(who: Who, code: str) -> Expect:
+    if len(code) != 10:
+        return _va_county_pdf(who, code)
+    exp = _school_page(who, code)
+    return DENIED if exp is OK and not who.can("export") else exp
+
+
+def check_pdf(r: Any, who: Who, target: str, world: World, exp: Expect) -> None:
+    if exp.grants:
+        assert r.content.startswith(b"%PDF") and len(r.content) > 3000
+
+
+VA_REPORT_TARGETS = (COUNTY_A, COUNTY_B, HEBEI_COUNTY, "210000", CLERK_SCHOOL, SCHOOL_B, MOVED, UNKNOWN_SCHOOL)
+
+
 SCHOOL_TARGETS = (CLERK_SCHOOL, OTHER_A, SCHOOL_B, HEBEI_SCHOOL, MOVED, UNKNOWN_SCHOOL)
 ONE = ("-",)
 
@@ -737,6 +771,16 @@ TABLE: dict[str, Spec] = {
     # ---- rows: supervision pages
     # ---- rows: inspection and quality evaluation
     # ---- rows: value-added
+    "va_county": Spec("quality/value-added/<str:code>/", REGIONS, get("/quality/value-added/{target}/"),
+                      page(_va_county)),
+    "va_county_pdf": Spec("quality/value-added/<str:code>.pdf", (COUNTY_A, COUNTY_B, HEBEI_COUNTY, "210500"),
+                          get("/quality/value-added/{target}.pdf"), page(_va_county_pdf), check=check_pdf),
+    "va_school": Spec("quality/value-added/school/<str:code>/", SCHOOL_TARGETS,
+                      get("/quality/value-added/school/{target}/"), page(_school_page)),
+    "quality_report": Spec("quality/report/<str:code>/", VA_REPORT_TARGETS, get("/quality/report/{target}/"),
+                           page(_quality_report)),
+    "quality_report_pdf": Spec("quality/report/<str:code>.pdf", VA_REPORT_TARGETS, get("/quality/report/{target}.pdf"),
+                               page(_quality_report_pdf), check=check_pdf),
     # ---- rows: targets and schedule
     # ---- rows: student aid
     # ---- rows: teachers

@@ -190,10 +190,11 @@ def _check_school(request: Any, code: str) -> tuple[str, str]:
 def school_context(request: Any, code: str, county_code: str, name: str) -> dict[str, Any]:
     rows = list(SchoolValueAdded.objects.filter(school_code=code).select_related("run")
                 .order_by("-run__year", "run__subject", "-run__pk"))
-    latest: dict[tuple[int, str], SchoolValueAdded] = {}
-    for r in rows:
-        latest.setdefault((r.run.year, r.run.subject), r)
     scope = scope_of(request.user)
+    latest: dict[tuple[int, str], SchoolValueAdded] = {}
+    for r in rows:  # only results from years the school spent inside the user's area (it may have moved)
+        if scope.covers_school(code, r.county_code):
+            latest.setdefault((r.run.year, r.run.subject), r)
     entries = []
     for (year, subject), r in sorted(latest.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
         entries.append({**_row(r, link=False), "year": year, "year_zh": labels.year(year), "subject": subject or _("综合"),
