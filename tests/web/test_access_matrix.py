@@ -53,6 +53,10 @@ from dudao.supervision.models import Case
 from dudao.supervision.services import open_round
 from dudao.web import maps
 from tests.factories import COUNTY_A, COUNTY_B, dataset, school, section
+from tests.inspection import matrix as inspection_rows
+from tests.places import matrix as places_rows
+from tests.planning import matrix as planning_rows
+from tests.supervision import matrix as supervision_rows
 from tests.quality.conftest import matrix_run
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +233,7 @@ class World:
     edit_forms: dict[str, dict[str, str]]
     last_run: int  # runs frozen by a test have larger ids
     rounds: dict[str, int] = field(default_factory=dict)  # supervision rounds and cases by target
+    inspection: dict[str, Any] = field(default_factory=dict)  # evaluations, evidence, frameworks (tests/inspection/matrix.py)
 
 
 # uploads: target → [(school, county in the file)]
@@ -298,8 +303,13 @@ def _build(tmp: Path) -> World:
     for key, county in (("A", COUNTY_A), ("B", COUNTY_B), ("HBC", HEBEI_COUNTY)):
         rounds[key] = Case.objects.get(county__code=county, round__in=[ln, hb]).pk
     rounds["CGUESS"] = max(rounds[k] for k in ("A", "B", "HBC")) + 1000
+    rounds.update(supervision_rows.build(users, rounds, tmp))  # evidence FA…, tasks TA…, announcements NLN…
     matrix_run({c: y[YEAR] for c, y in SCHOOL_YEARS.items()}, {c: school_name(c) for c in SCHOOL_YEARS})  # value-added
-    return World(tmp, users, tokens, runs, files, edit_forms, last_run, rounds)
+    world = World(tmp, users, tokens, runs, files, edit_forms, last_run, rounds)
+    world.inspection = inspection_rows.build(users, rounds, tmp)
+    planning_rows.build()  # terms of office with names that only the terms page may show
+    places_rows.build()  # births, enrolment by grade, classrooms and sites of every school
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -735,6 +745,11 @@ VA_REPORT_TARGETS = (COUNTY_A, COUNTY_B, HEBEI_COUNTY, "210000", CLERK_SCHOOL, S
 SCHOOL_TARGETS = (CLERK_SCHOOL, OTHER_A, SCHOOL_B, HEBEI_SCHOOL, MOVED, UNKNOWN_SCHOOL)
 ONE = ("-",)
 
+# NOTE (engineer "va", 14:50 UTC): this file was accidentally overwritten from the last commit at 14:50 UTC; any
+# UNCOMMITTED rows, imports, World fields or _build lines added by other areas before then were lost (e.g. the
+# supervision_rows / inspection_rows builders (planning re-added) in _build and their rows). Please re-add yours
+# (tests/supervision/matrix.py, tests/planning/matrix.py, tests/inspection/matrix.py still hold the helpers) and
+# delete this note. Apologies.
 TABLE: dict[str, Spec] = {
     # ------------------------------------------------------------ pages
     "home": Spec("", ONE, get("/"), page(_home)),
@@ -769,7 +784,69 @@ TABLE: dict[str, Spec] = {
     "case_detail": Spec("supervision/cases/<int:pk>/", ("A", "B", "HBC", "CGUESS"),
                         lambda w, t: Req("GET", f"/supervision/cases/{w.rounds[t]}/"), page(_case_page)),
     # ---- rows: supervision pages
+    "round_publish": Spec("supervision/rounds/<int:pk>/publish/", ("LN", "HB"),
+                          lambda w, t: Req("POST", f"/supervision/rounds/{w.rounds[t]}/publish/",
+                                           data={"title": "结果公告"}),
+                          page(supervision_rows.publish(Expect((302,)), DENIED))),
+    "evidence_download": Spec("supervision/files/<int:pk>/", ("FA", "FB", "FH", "FGUESS"),
+                              lambda w, t: Req("GET", f"/supervision/files/{w.rounds[t]}/"),
+                              page(supervision_rows.file_page(OK, DENIED, MISSING))),
+    "tasks": Spec("supervision/tasks/", ("-", f"?county={COUNTY_B}", "?state=open&overdue=1"),
+                  get("/supervision/tasks/{target}"), page(supervision_rows.tasks_list(OK, DENIED))),
+    "task_detail": Spec("supervision/tasks/<int:pk>/", ("TA", "TB", "TH", "TGUESS"),
+                        lambda w, t: Req("GET", f"/supervision/tasks/{w.rounds[t]}/"),
+                        page(supervision_rows.task_page(OK, DENIED, MISSING))),
+    "overdue_dashboard": Spec("supervision/overdue/", ONE, get("/supervision/overdue/"),
+                              page(supervision_rows.dashboard(OK, DENIED))),
+    "public_announcements": Spec("public/announcements/<str:province>/", ("21", "13", "99"),
+                                 lambda w, t: Req("GET", f"/public/announcements/{t}/",
+                                                  echo=supervision_rows.public_echo()),
+                                 supervision_rows.public_list(OK, MISSING)),
+    "public_announcement": Spec("public/announcement/<int:pk>/", ("NLN", "NHB", "NGUESS"),
+                                lambda w, t: Req("GET", f"/public/announcement/{w.rounds[t]}/",
+                                                 echo=supervision_rows.public_echo()),
+                                supervision_rows.public_page(OK, MISSING)),
+    "list_rounds": Spec("api/supervision/rounds", ONE, get("/api/supervision/rounds"), api(lambda who, t: OK),
+                        api=True),
+    "get_round": Spec("api/supervision/rounds/<round_id>", ("LN", "HB", "GUESS"),
+                      lambda w, t: Req("GET", f"/api/supervision/rounds/{w.rounds[t]}"),
+                      api(supervision_rows.api_round(OK, HIDDEN, MISSING)), api=True),
+    "get_case": Spec("api/supervision/cases/<case_id>", ("A", "B", "HBC", "CGUESS"),
+                     lambda w, t: Req("GET", f"/api/supervision/cases/{w.rounds[t]}"),
+                     api(supervision_rows.api_case(OK, HIDDEN, MISSING)), api=True),
+    "post_case_step": Spec("api/supervision/cases/<case_id>/steps", ("A", "B", "HBC"),
+                           lambda w, t: Req("POST", f"/api/supervision/cases/{w.rounds[t]}/steps",
+                                            data=json.dumps({"action": "submit", "comment": "自评"}),
+                                            content_type="application/json"),
+                           api(supervision_rows.api_step(CREATED, REFUSED, HIDDEN)), api=True),
+    "list_tasks": Spec("api/supervision/tasks", ("-", f"?county={COUNTY_A}"), get("/api/supervision/tasks{target}"),
+                       api(lambda who, t: OK), api=True),
     # ---- rows: inspection and quality evaluation
+    "inspection_list": Spec("inspection/", ONE, get("/inspection/"), page(lambda who, t: OK)),
+    "inspection_create": Spec("inspection/new/", ONE, get("/inspection/new/"),
+                              page(lambda who, t: OK if who.role in inspection_rows.CREATORS else DENIED)),
+    "inspection_detail": Spec("inspection/<int:pk>/", ("EA", "ES", "EB", "EH", "GUESS"),
+                              lambda w, t: Req("GET", f"/inspection/{w.inspection[t]}/"),
+                              page(inspection_rows.evaluation_page(OK, DENIED, MISSING))),
+    "inspection_score": Spec("inspection/<int:pk>/score/", ("EA", "ES", "EB", "EH", "GUESS"),
+                             lambda w, t: Req("GET", f"/inspection/{w.inspection[t]}/score/"),
+                             page(inspection_rows.score_page(OK, DENIED, MISSING))),
+    "inspection_reconcile": Spec("inspection/<int:pk>/reconcile/", ("EA", "ES", "EH", "GUESS"),
+                                 lambda w, t: Req("GET", f"/inspection/{w.inspection[t]}/reconcile/"),
+                                 page(inspection_rows.evaluation_page(OK, DENIED, MISSING))),
+    "inspection_rollup": Spec("inspection/<int:pk>/rollup/", ("EA", "ES", "EB", "EH", "GUESS"),
+                              lambda w, t: Req("GET", f"/inspection/{w.inspection[t]}/rollup/"),
+                              page(inspection_rows.evaluation_page(OK, DENIED, MISSING))),
+    "inspection_evidence": Spec("inspection/evidence/<int:pk>/", ("XA", "XH", "XGUESS"),
+                                lambda w, t: Req("GET", f"/inspection/evidence/{w.inspection[t]}/"),
+                                page(inspection_rows.evidence(OK, DENIED, MISSING))),
+    "inspection_frameworks": Spec("inspection/frameworks/", ONE, get("/inspection/frameworks/"), page(lambda who, t: OK)),
+    "inspection_framework": Spec("inspection/frameworks/<int:pk>/", ("FQ", "FHB", "FGUESS"),
+                                 lambda w, t: Req("GET", f"/inspection/frameworks/{w.inspection[t]}/"),
+                                 page(inspection_rows.framework_page(OK, DENIED, MISSING))),
+    "inspection_case": Spec("inspection/cases/<int:pk>/", ("A", "B", "HBC", "CGUESS"),
+                            lambda w, t: Req("GET", f"/inspection/cases/{w.rounds[t]}/"),
+                            page(inspection_rows.case_page(OK, DENIED, MISSING))),
     # ---- rows: value-added
     "va_county": Spec("quality/value-added/<str:code>/", REGIONS, get("/quality/value-added/{target}/"),
                       page(_va_county)),
@@ -782,9 +859,29 @@ TABLE: dict[str, Spec] = {
     "quality_report_pdf": Spec("quality/report/<str:code>.pdf", VA_REPORT_TARGETS, get("/quality/report/{target}.pdf"),
                                page(_quality_report_pdf), check=check_pdf),
     # ---- rows: targets and schedule
+    "planning": Spec("planning/", ONE, get("/planning/"),
+                     page(lambda who, t: DENIED if who.school else redirect(f"/planning/targets/{who.unit}/"))),
+    "planning_targets": Spec("planning/targets/<str:code>/", REGIONS, get("/planning/targets/{target}/"), page(_region),
+                             check=planning_rows.no_names),
+    "planning_schedule": Spec("planning/schedule/<str:code>/", REGIONS, get("/planning/schedule/{target}/"),
+                              page(_region), check=planning_rows.no_names),
+    "planning_schedule_xlsx": Spec("planning/schedule/<str:code>.xlsx", REGIONS, get("/planning/schedule/{target}.xlsx"),
+                                   page(needs("export", _region)), check=planning_rows.no_names),
+    "planning_terms": Spec("planning/terms/", ("-", f"?county={COUNTY_B}"), get("/planning/terms/{target}"),
+                           page(needs("terms")), check=planning_rows.terms_page),
+    "planning_terms_template": Spec("planning/terms/template.xlsx", ONE, get("/planning/terms/template.xlsx"),
+                                    page(needs("terms")), check=planning_rows.terms_page),
     # ---- rows: student aid
     # ---- rows: teachers
     # ---- rows: school places
+    "places_home": Spec("places/", ONE, get("/places/"),
+                        page(lambda who, t: places_rows.home(who, OK, DENIED, redirect))),
+    "places_region": Spec("places/<str:code>/", REGIONS, get("/places/{target}/"), page(_region),
+                          check=places_rows.check_region),
+    "places_report": Spec("places/<str:code>/report.<str:fmt>", places_rows.REPORT_TARGETS,
+                          lambda w, t: Req("GET", "/places/{}/report.{}".format(*t.split("/"))),
+                          page(lambda who, t: places_rows.report(who, t, OK, DENIED, MISSING)),
+                          check=places_rows.check_report),
     # ------------------------------------------------------------ API
     "dudao-api-root": Spec("api/", ONE, get("/api/"), public, api=True),
     "dudao-api-docs-asset": Spec("api/docs/assets/<str:name>", ("swagger-ui.css", "secrets.js"),
@@ -813,6 +910,8 @@ TABLE: dict[str, Spec] = {
     "post_import": Spec("api/imports", tuple(UPLOADS), _upload_request(api_call=True), api(_api_upload), api=True,
                         check=check_api_upload),
     "list_standards": Spec("api/standards", ONE, get("/api/standards"), public, api=True),
+    "get_places": Spec("api/places/<code>", REGIONS, get("/api/places/{target}"), api(_api_region), api=True,
+                       check=places_rows.check_api),
     "get_standard": Spec("api/standards/<standard_id>", ("youzhi2017",), get("/api/standards/{target}"), public,
                          api=True),
     "get_elements": Spec("api/elements", ONE, get("/api/elements"), public, api=True),
@@ -828,9 +927,56 @@ EXTRA: dict[str, Spec] = {
     "assess POST": Spec("assess/", (COUNTY_A, COUNTY_B, "210000"), _assess_request, page(_assess_post),
                         check=check_assess),
     # ---- extra rows: supervision pages
+    "task_detail POST": Spec("supervision/tasks/<int:pk>/", ("TA", "TB", "TH"),
+                             lambda w, t: Req("POST", f"/supervision/tasks/{w.rounds[t]}/",
+                                              data={"action": "note", "text": "进展", "progress": "10"}),
+                             page(supervision_rows.task_post(Expect((302,)), Expect((302,), granted=False), DENIED))),
     # ---- extra rows: inspection and quality evaluation
+    "inspection_create POST": Spec(
+        "inspection/new/", (f"self/{COUNTY_A}", f"external/{COUNTY_B}"),
+        lambda w, t: Req("POST", "/inspection/new/", data={"kind": t.split("/")[0], "level": "county",
+                                                           "target": t.split("/")[1], "year": str(YEAR)},
+                         echo={t.split("/")[1]}),  # the refused form shows the code typed in
+        page(lambda who, t: DENIED if who.role not in inspection_rows.CREATORS else Expect((302,)) if
+             inspection_rows.may_create(who, t) else Expect((200,), granted=False)),
+        check=lambda r, who, t, w, exp: inspection_rows.effect(inspection_rows.created(w, t), exp.grants)),
+    "inspection_detail POST": Spec(
+        "inspection/<int:pk>/", ("EA",),
+        lambda w, t: Req("POST", f"/inspection/{w.inspection[t]}/",
+                         data={"point": "C1.2.1", "inspectors": [str(w.users["expert_a"].pk)]}),
+        page(inspection_rows.lead_post(Expect((302,)), Expect((302,), granted=False), DENIED)),
+        check=lambda r, who, t, w, exp: inspection_rows.effect(inspection_rows.assigned(w), exp.grants and who.key == "p_insp")),
+    "inspection_score POST": Spec(
+        "inspection/<int:pk>/score/", ("ES",),
+        lambda w, t: Req("POST", f"/inspection/{w.inspection[t]}/score/", data={"value_S1.1.1": "8", "action": "save"}),
+        page(inspection_rows.score_page(Expect((302,)), DENIED, MISSING)),
+        check=lambda r, who, t, w, exp: inspection_rows.effect(inspection_rows.scored(w), exp.grants)),
+    "inspection_reconcile POST": Spec(
+        "inspection/<int:pk>/reconcile/", ("EA",),
+        lambda w, t: Req("POST", f"/inspection/{w.inspection[t]}/reconcile/",
+                         data={"point": "C1.1.1", "value": "8", "reason": "复核"}),
+        page(inspection_rows.lead_post(Expect((302,)), Expect((302,), granted=False), DENIED)),
+        check=lambda r, who, t, w, exp: inspection_rows.effect(inspection_rows.reconciled(w), exp.grants and who.key == "p_insp")),
+    "inspection_frameworks POST": Spec(
+        "inspection/frameworks/", ("ok", "bad"),
+        lambda w, t: Req("POST", "/inspection/frameworks/", data={"framework": "quality2021"},
+                         upload=w.inspection["files"][t]),
+        page(lambda who, t: (Expect((302,)) if t == "ok" else Expect((200,), granted=False))
+             if who.role == "province_admin" else Expect((200,), audit_on=(200,), granted=False)),
+        check=lambda r, who, t, w, exp: inspection_rows.effect(inspection_rows.uploaded(), exp.grants)),
+    "inspection_case POST": Spec(
+        "inspection/cases/<int:pk>/", ("A", "B"),
+        lambda w, t: Req("POST", f"/inspection/cases/{w.rounds[t]}/",
+                         data={"first": str(w.users["expert_a"].pk), "second": str(w.users["pref_a"].pk)}),
+        page(lambda who, t: Expect((302,)) if inspection_rows.case_page(OK, DENIED, MISSING)(who, t) is OK
+             and who.role in ("province_inspector", "prefecture_inspector") else DENIED),
+        check=lambda r, who, t, w, exp: inspection_rows.effect(inspection_rows.site_visits(w), exp.grants and t == "A")),
     # ---- extra rows: value-added
     # ---- extra rows: targets and schedule
+    "planning_terms POST": Spec(
+        "planning/terms/", (COUNTY_A, COUNTY_B), lambda w, t: Req("POST", "/planning/terms/", data=planning_rows.form(t)),
+        page(needs("terms", lambda who, t: redirect(f"/planning/terms/?county={t}") if who.region(t) else DENIED)),
+        check=planning_rows.term_added),
     # ---- extra rows: student aid
     # ---- extra rows: teachers
     # ---- extra rows: school places
