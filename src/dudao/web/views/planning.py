@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
@@ -142,8 +143,7 @@ def schedule_xlsx(request: Any, code: str) -> HttpResponse:
     path = Path(tempfile.mkdtemp(prefix="dudao-schedule-")) / "schedule.xlsx"
     services.export_schedule(sched, path)
     record("export", "planning.schedule", unit.code, {"year": year, "lines": len(sched.lines)}, object_unit=unit.code)
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"评价安排_{unit.code}_{year}.xlsx",
-                        content_type=XLSX)
+    return _download(path, f"评价安排_{unit.code}_{year}.xlsx")
 
 
 def _allowed(user: Any) -> Any:
@@ -242,6 +242,14 @@ def terms_template(request: Any) -> HttpResponse:
     path = Path(tempfile.mkdtemp(prefix="dudao-terms-")) / "terms.xlsx"
     write_template(path, list(services.counties_under(scope.prefix or "")))
     record("export", "planning.terms_template", "xlsx", {})
-    return FileResponse(path.open("rb"), as_attachment=True, filename="任期填报表.xlsx", content_type=XLSX)
+    return _download(path, "任期填报表.xlsx")
+
+
+def _download(path: Path, filename: str) -> HttpResponse:
+    """A small workbook as an attachment (read whole: a few hundred kilobytes at most)."""
+    response = HttpResponse(path.read_bytes(), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    path.unlink(missing_ok=True)
+    return response
 
 
