@@ -45,6 +45,11 @@ def load(data_dir: Path, console: Console, actor: str) -> int:
     counts = load_demo_terms(data_dir, "21", actor)
     console.print(f"  任期与评价记录 / terms：县级领导 {counts['county_terms']} 条，校长 {counts['principal_terms']} 条，"
                   f"流程外评价 {counts['evaluations']} 条")
+    from dudao.quality.services import demo_runs  # value-added: synthetic scores, one stored run per subject
+
+    va_runs = demo_runs(latest, actor)
+    console.print(f"  增值评价 / value-added：{'、'.join(r.subject for r in va_runs)}，每科 "
+                  f"{va_runs[0].schools.count() if va_runs else 0} 所学校（合成成绩）")
     return latest
 
 

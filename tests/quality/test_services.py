@@ -57,3 +57,15 @@ def test_a_newer_run_of_the_subject_replaces_the_older_one(stored_run, registere
     assert {r["run"].pk for r in result["runs"]} == {newer.pk, other.pk}
     assert all(s.county_code == COUNTY_A for r in result["runs"] for s in r["schools"])
     assert ValueAddedRun.objects.count() == 3 and SchoolValueAdded.objects.filter(run=run).count() == 9
+
+
+def test_demo_runs_cover_every_junior_section(registered):
+    from dudao.quality.services import demo_runs
+
+    runs = demo_runs(2024, "demo")
+    assert [r.subject for r in runs] == ["语文", "数学"]
+    codes = set(runs[0].schools.values_list("school_code", flat=True))
+    assert codes == {"3121000006", "3121000007", "3421000008"}  # the schools with a junior section
+    matched = dict(runs[0].schools.values_list("school_code", "students"))
+    assert matched["3421000008"] == 300  # a third of the 900 registered junior students: one grade
+    assert runs[0].inputs_hash != runs[1].inputs_hash

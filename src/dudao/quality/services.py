@@ -135,9 +135,13 @@ def demo_runs(year: int, actor: str, seed: int = 1, subjects: tuple[str, ...] = 
     rows = (SectionYear.objects.filter(school_year__year=year, section="junior")
             .select_related("school_year__school", "school_year__county").order_by("school_year__school__code"))
     schools = [School(r.school_year.school.code, r.school_year.county.code, r.school_year.name) for r in rows]
+    if not schools:
+        return []
+    # one grade's cohort: a third of the registered junior-section students (at least 3)
+    cohorts = [max(3, int(r.values.get("students") or 0) // 3) for r in rows]
     runs = []
     for k, subject in enumerate(subjects):
-        scores = generate_scores(schools, seed=seed * 100 + k, first_id=2024_000_000_001 + k)
+        scores = generate_scores(schools, seed=seed * 100 + k, cohort_sizes=cohorts)
         inp = check_frame(scores.students, f"合成成绩_{subject}_{year}.parquet", 1)
         inp.inputs_hash = frame_hash(scores.students)
         result = value_added(inp)
