@@ -102,3 +102,13 @@ def test_rubric_scales_normalise_and_validate():
     assert levels.valid(8) and not levels.valid(7)
     assert yesno.valid(1) and not yesno.valid(0.5)
     assert pct.valid(55) and not pct.valid(55.5) and not pct.valid(101)
+
+
+def test_every_inspection_error_code_is_documented():
+    from pathlib import Path
+
+    from dudao.inspection.errors import InspectionMessage
+    from dudao.standards.checklists import ChecklistMessage
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert [m.code for m in [*ChecklistMessage, *InspectionMessage] if f"`{m.code}`" not in doc] == []

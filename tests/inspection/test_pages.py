@@ -97,3 +97,21 @@ def test_site_visit_forms_of_a_case(iworld):
     assert "学校上报值（students）：320" in page  # the reported figure next to the check
     page = client(u["county"]).get(f"/inspection/cases/{case.pk}/").content.decode()
     assert "测试学校0001" in page and 'id="create-site-visits"' not in page
+
+
+def test_framework_download_and_no_data_points(iworld):
+    u = iworld["users"]
+    c = client(u["prov"])
+    c.get("/inspection/frameworks/")  # stores the shipped versions
+    v = FrameworkVersion.objects.get(framework_id="quality2021", province="")
+    r = c.get(f"/inspection/frameworks/{v.pk}/?download=1")
+    assert r.status_code == 200 and r.content.decode("utf-8") == v.text and "attachment" in r["Content-Disposition"]
+    page = c.get(f"/inspection/frameworks/{v.pk}/").content.decode()
+    assert "价值导向" in page and "暂定" in page
+    from dudao.inspection import services as svc
+
+    ev = svc.create_evaluation(u["prov"], framework_id="quality2021", level="student", kind="external", year=2024,
+                               school_code=SCHOOL)
+    page = c.get(f"/inspection/{ev.pk}/rollup/").content.decode()
+    assert 'id="lacking"' in page and "国家学生体质健康标准测试成绩（fitness2014）" in page
+    assert 'id="total">—<' in page  # nothing scored, nothing invented

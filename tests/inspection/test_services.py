@@ -245,3 +245,26 @@ def test_site_visits_for_a_case(iworld):
         svc.create_site_visits(u["prov"], case, [u["expert1"], u["expert1"]])
     assert code(exc) == "E_INSP_SAME"
     assert not math.isnan(svc.rollup(made[0]).total.coverage)
+
+
+def test_value_added_band_is_shown_not_scored(iworld, monkeypatch):
+    import dudao.quality.services as quality
+
+    u = iworld["users"]
+    small(u)
+    ev = external(u)
+    calls = []
+
+    def bands(code, year=None, english=False):
+        calls.append((code, year))
+        return [{"subject": "数学", "band": "above", "band_zh": "高于预期", "estimate": 2.5, "lower": 0.4,
+                 "upper": 4.6, "run": 3},
+                {"subject": "语文", "band": "refused", "band_zh": "不发布", "reason": "匹配学生少于 30 人"}]
+
+    monkeypatch.setattr(quality, "school_bands", bands)
+    n = {x.id: x for x in svc.rollup(ev).nodes()}
+    assert calls == [(SCHOOL, 2024)]
+    assert n["P4"].band == "数学 高于预期（+2.50，95% 区间 +0.40～+4.60，运行 #3）；语文 不发布（匹配学生少于 30 人）"
+    assert (n["P4"].basis, n["P4"].value, n["P4"].coverage) == ("no_data", None, 0.0)  # shown, never turned into a score
+    monkeypatch.setattr(quality, "school_bands", lambda code, year=None, english=False: [])
+    assert {x.id: x for x in svc.rollup(ev).nodes()}["P4"].band == ""

@@ -9,6 +9,8 @@ from django.db import models
 from dudao.orgunits.models import OrgUnit
 from dudao.supervision.models import Case, SampledSchool
 
+SECTION_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
+
 
 class FrameworkVersion(models.Model):
     """One version of a framework file: the shipped one (province "") or a province's edited upload."""
@@ -64,6 +66,10 @@ class Evaluation(models.Model):
     @property
     def target(self) -> str:
         return self.school_code or self.county.code
+
+    @property
+    def section_label(self) -> str:
+        return SECTION_ZH.get(self.section, self.section)
 
 
 class Assignment(models.Model):

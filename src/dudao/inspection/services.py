@@ -28,6 +28,7 @@ from dudao.audit.services import actor_of, current_actor, record
 from dudao.inspection.errors import InspectionError
 from dudao.inspection.errors import InspectionMessage as M
 from dudao.inspection.models import (
+    SECTION_ZH,
     Assignment,
     Evaluation,
     Evidence,
@@ -257,7 +258,7 @@ def _site_visits(user: Any, case: Case, sample: list[Any], inspectors: list[Any]
         ev = create_evaluation(user, framework_id="sitevisit2017", level="school", kind=Evaluation.Kind.SITE_VISIT,
                                year=case.round.year, school_code=s.school_code, section=s.section, case=case,
                                sampled=s, lead=lead,
-                               title=f"{s.school_name}（{s.section}）实地核查 · {case.round.title}")
+                               title=f"{s.school_name}（{SECTION_ZH.get(s.section, s.section)}）实地核查 · {case.round.title}")
         assign_all(ev, user, inspectors)
         out.append(ev)
     return out
@@ -530,11 +531,23 @@ def school_band(school_code: str, year: int) -> str:
         return ""
     if not result:
         return ""
-    if isinstance(result, dict):
-        return "；".join(f"{k}：{v}" for k, v in result.items())
-    if isinstance(result, list | tuple):
-        return "；".join(str(getattr(r, "band", r)) for r in result)
-    return str(getattr(result, "band", result))
+    return "；".join(_band_text(r) for r in (result if isinstance(result, list | tuple) else [result]))
+
+
+def _band_text(entry: Any) -> str:
+    """One subject's band as shown: band, estimate and interval, the run it comes from (or why refused)."""
+    if not isinstance(entry, dict):
+        return str(entry)
+    head = f"{entry.get('subject', '')} {entry.get('band_zh') or entry.get('band', '')}".strip()
+    if entry.get("band") == "refused":
+        return f"{head}（{entry.get('reason', '')}）"
+    try:
+        interval = f"{entry['estimate']:+.2f}，95% 区间 {entry['lower']:+.2f}～{entry['upper']:+.2f}"
+    except (KeyError, TypeError, ValueError):
+        interval = ""
+    run = f"运行 #{entry['run']}" if entry.get("run") is not None else ""
+    detail = "，".join(x for x in (interval, run) if x)
+    return f"{head}（{detail}）" if detail else head
 
 
 def _combine(kind: Literal["total", "area", "indicator"], ident: str, zh: str, weight: float, share: float,

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -22,7 +23,7 @@ from dudao.accounts.permissions import VIEW, can, check, scope_of
 from dudao.audit.services import record
 from dudao.inspection import services as svc
 from dudao.inspection.errors import InspectionError
-from dudao.inspection.models import Assignment, Evaluation, Evidence, FrameworkVersion, Submission
+from dudao.inspection.models import SECTION_ZH, Assignment, Evaluation, Evidence, FrameworkVersion, Submission
 from dudao.schools.models import SchoolYear, SectionYear
 from dudao.standards.checklists import ChecklistError, available_frameworks, load_framework
 from dudao.supervision.models import Case
@@ -48,6 +49,16 @@ def _evaluation(request: Any, pk: int) -> Evaluation:
     ev = get_object_or_404(Evaluation.objects.select_related("county", "framework", "lead", "case"), pk=pk)
     svc.check_view(request.user, ev)
     return ev
+
+
+def _va_url(ev: Evaluation) -> str:
+    """The school's value-added page (where a band shown on an academic point comes from), if that page exists."""
+    if not ev.school_code:
+        return ""
+    try:
+        return reverse("va_school", kwargs={"code": ev.school_code})
+    except NoReverseMatch:
+        return ""
 
 
 def _visible(user: Any) -> Any:
@@ -190,7 +201,7 @@ def evaluation_detail(request: Any, pk: int) -> Any:
     return render(request, "web/inspection/detail.html", {
         "ev": ev, "fw": svc.framework_of(ev.framework), "tree": _tree(ev), "forms": forms, "is_lead": is_lead,
         "candidates": svc.assignable_users(ev) if is_lead else [], "mine": svc.my_assignments(ev, user),
-        "flags": [f for f in svc.flags(ev) if f.reconciliation is None]})
+        "flags": [f for f in svc.flags(ev) if f.reconciliation is None], "va_url": _va_url(ev)})
 
 
 # ------------------------------------------------------------------ scoring form
@@ -288,18 +299,23 @@ def evaluation_rollup(request: Any, pk: int) -> Any:
     """The roll-up tree: every figure with its weight, share, coverage and a link to what it came from."""
     ev = _evaluation(request, pk)
     roll = svc.rollup(ev)
+    sources = svc.framework_of(ev.framework).data_sources
     rows = []
     basis = _basis()
 
+    def data_zh(node: svc.Node) -> str:
+        return "、".join(f"{sources[d].zh}（{d}）" if d in sources else d for d in node.data_needed)
+
     def walk(node: svc.Node, depth: int, parent: str) -> None:
         rows.append({"n": node, "depth": depth, "indent": 0.5 + 1.4 * depth, "parent": parent,
-                     "basis": basis.get(node.basis, "")})
+                     "basis": basis.get(node.basis, ""), "data": data_zh(node)})
         for c in node.children:
             walk(c, depth + 1, node.id)
 
     walk(roll.total, 0, "")
     return render(request, "web/inspection/rollup.html", {"ev": ev, "roll": roll, "rows": rows,
-                                                          "lacking": roll.lacking_data()})
+                                                          "lacking": [{"n": n, "data": data_zh(n)} for n in roll.lacking_data()],
+                                                          "va_url": _va_url(ev)})
 
 
 @login_required
@@ -374,6 +390,11 @@ def framework_detail(request: Any, pk: int) -> Any:
         mine = (request.user.org_unit.code[:2] if request.user.org_unit else "")
         if v.province[:2] != mine:
             check(request.user, VIEW, region=v.province)  # another province's version: recorded refusal
+    if request.GET.get("download"):
+        resp = HttpResponse(v.text.encode("utf-8"), content_type="application/yaml; charset=utf-8")
+        name = f"{v.framework_id}-v{v.number}{'-' + v.province if v.province else ''}.yaml"
+        resp["Content-Disposition"] = f"attachment; filename={name}"
+        return resp
     fw = svc.framework_of(v)
     return render(request, "web/inspection/framework.html", {"v": v, "fw": fw})
 
@@ -408,7 +429,7 @@ def case_site_visits(request: Any, pk: int) -> Any:
     for s in case.sample.all():
         ev = evs.get((s.school_code, s.section))
         roll = svc.rollup(ev) if ev else None
-        rows.append({"s": s, "ev": ev, "total": roll.total if roll else None,
+        rows.append({"s": s, "ev": ev, "total": roll.total if roll else None, "section": SECTION_ZH.get(s.section, s.section),
                      "flags": len(roll.total.flags) if roll else 0,
                      "subs": ev.submissions.count() if ev else 0})
     probe = Evaluation(kind=Evaluation.Kind.SITE_VISIT, county=case.county)
