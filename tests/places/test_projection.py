@@ -31,7 +31,7 @@ def test_progression_arithmetic_on_hand_computed_cohorts():
     assert p.intake.intake_ratio.iloc[0] == pytest.approx(ir)
     # progression 1→2: (88 + 96.8) / (80 + 88); 2→3: (99 + 88) / (90 + 88)
     pr2, pr3 = (88 + 96.8) / (80 + 88), (99 + 88) / (90 + 88)
-    got = dict(zip(p.progression.grade, p.progression.ratio))
+    got = dict(zip(p.progression.grade, p.progression.ratio, strict=False))
     assert got[2] == pytest.approx(pr2) and got[3] == pytest.approx(pr3)
     # births trend: mean log change of 2016-2018 = (ln 1 + ln 1.1 + ln 1.1) / 3
     trend = math.exp((2 * math.log(1.1)) / 3) - 1
@@ -96,7 +96,7 @@ def test_backtest_on_the_known_generating_process():
     assert m.mape.median() < 1.0
     # and the fitted intake ratios recover the generating ones
     p = project(connect(), enrol, units, births, settings_for(2024, 1))
-    true = dict(zip(h.units.unit, h.truth.intake_ratio))
+    true = dict(zip(h.units.unit, h.truth.intake_ratio, strict=False))
     err = [abs(r.intake_ratio - true[r.unit]) / true[r.unit] for r in p.intake.itertuples()]
     assert max(err) < 0.03
 

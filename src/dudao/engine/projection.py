@@ -36,7 +36,6 @@ import ibis.expr.types as ir
 import pandas as pd
 
 
-
 @dataclass(frozen=True)
 class ScenarioSpec:
     id: str

@@ -29,7 +29,7 @@ def import_(path: Annotated[Path, typer.Argument(help="学位基础数据 .xlsx"
     _django()
     from dudao.places.services import import_workbook
 
-    checked, batch = import_workbook(path, "cli")
+    checked, _batch = import_workbook(path, "cli")
     if checked.errors:
         for e in checked.errors[:50]:
             err_console.print(f"[red]{e.code}[/] {e.location_zh()}：{e.message_zh} / {e.message_en}")

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dudao.places.services import years_text
+
 SECTION_ZH = {"primary": "小学", "junior": "初中"}
 SCENARIO_ZH = {"low": "低方案", "medium": "中方案", "high": "高方案"}
 BAND_ZH = {"": "", "over": "超标准班额", "large": "大班额风险", "very_large": "超大班额风险"}
@@ -19,9 +21,9 @@ SERIES_ZH = {"huji": "户籍", "changzhu": "常住"}
 def demand_chart(section: Mapping[str, Any], title: str) -> str:
     """SVG: recorded students, the projection (medium line, low–high band) and the capacity line."""
     import matplotlib
+    from matplotlib.figure import Figure
 
     from dudao.reports.charts import _rc, _svg
-    from matplotlib.figure import Figure
 
     hist = {int(k): float(v) for k, v in section["history"].items()}
     proj = {sc: {int(k): float(v) for k, v in ys.items()} for sc, ys in section["projection"].items()}
@@ -70,9 +72,9 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
         ["基年（最近学年）", doc["base_year"], "预测年数", doc["horizon"], "方案", SCENARIO_ZH.get(scen, scen)],
         ["出生人口口径", SERIES_ZH.get(doc["births_series"], doc["births_series"])],
         [],
-        ["拟合参数（最近 %d 个学年）" % doc["parameters"]["fit_years"]],
+        [f"拟合参数（最近 {doc['parameters']['fit_years']} 个学年）"],
         ["一年级入学率（一年级人数 ÷ 6 年前出生人数）", doc["parameters"]["intake_ratio"]],
-        ["出生人口年变化率（拟合，最近 %d 年）" % doc["parameters"]["trend_years"], doc["parameters"]["births_trend"]],
+        [f"出生人口年变化率（拟合，最近 {doc['parameters']['trend_years']} 年）", doc["parameters"]["births_trend"]],
     ]
     for g, pr in sorted(doc["parameters"]["progression"].items(), key=lambda x: int(x[0])):
         rows.append([f"{int(g) - 1}→{g} 年级升级率", pr["ratio"], "拟合" if pr["fitted"] else "缺少历史，取默认值"])
@@ -112,7 +114,7 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
         d = r["demand"].get(scen, {})
         ws.append([r["code"], r["name"], SECTION_ZH[r["section"]], r["zone_name"], r["students"], r["classes"], r["classrooms"],
                    r["by_rooms"], r["by_floor"], r["capacity"], {"rooms": "教室", "floor": "校舍面积"}.get(r["binding"], ""),
-                   r["peak"], _get({"x": d}, "x", last), r["gap_horizon"], "、".join(str(y) for y in r["shortage_years"]),
+                   r["peak"], _get({"x": d}, "x", last), r["gap_horizon"], years_text(r["shortage_years"]),
                    r["largest_now"], BAND_ZH[r["band_now"]], r["largest_projected"], BAND_ZH[r["band_projected"]], r["mape"]])
     _style_header(ws, bold, head, len(header))
 
@@ -123,7 +125,7 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
         apps = z["applications"]
         latest = apps[max(apps)] if apps else {}
         ws.append([z["zone"], z["name"], SECTION_ZH[z["section"]], z["schools"], z["students"], z["capacity"], z["peak"],
-                   z["gap_horizon"], "、".join(str(y) for y in z["shortage_years"]),
+                   z["gap_horizon"], years_text(z["shortage_years"]),
                    "；".join(f"{g} 年级 {n} 人" for g, n in sorted(latest.items(), key=lambda x: int(x[0])))])
     _style_header(ws, bold, head, len(header))
 
@@ -195,7 +197,7 @@ def county_html(doc: Mapping[str, Any]) -> str:
     if risky:
         parts.append("<table><tr><th>学校</th><th>学段</th><th>在校生</th><th>学位容量</th><th>缺位年份</th><th>班额风险（当前/预测）</th></tr>"
                      + "".join(f"<tr><td>{_e(r['name'])}</td><td>{SECTION_ZH[r['section']]}</td><td>{r['students']}</td>"
-                               f"<td>{_e(r['capacity'])}</td><td>{_e('、'.join(map(str, r['shortage_years'])))}</td>"
+                               f"<td>{_e(r['capacity'])}</td><td>{_e(years_text(r['shortage_years']))}</td>"
                                f"<td>{BAND_ZH[r['band_now']] or '—'} / {BAND_ZH[r['band_projected']] or '—'}</td></tr>"
                                for r in risky) + "</table>")
     small = doc["small_schools"]

@@ -215,6 +215,20 @@ def capacity_frame(info: pd.DataFrame, rooms: pd.DataFrame, grades_now: pd.DataF
                                        "by_floor", "capacity", "binding"])
 
 
+def years_text(years: Iterable[int]) -> str:
+    """Years as ranges: 2025–2028、2031."""
+    ys = sorted(set(int(y) for y in years))
+    parts: list[str] = []
+    i = 0
+    while i < len(ys):
+        j = i
+        while j + 1 < len(ys) and ys[j + 1] == ys[j] + 1:
+            j += 1
+        parts.append(str(ys[i]) if i == j else f"{ys[i]}–{ys[j]}")
+        i = j + 1
+    return "、".join(parts)
+
+
 def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     r = 6371.0
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -358,7 +372,7 @@ def county_plan(county_code: str, horizon: int = 10, scenario: str = "medium") -
                                "ape": round(float(r.ape), 2)} for r in cbt.itertuples()],
                      "mape": round(float(cbt.ape.mean()), 2) if len(cbt) else None,
                      "schools_mape_median": round(float(smape.mape.median()), 2) if len(smape) else None,
-                     "schools": int(len(smape))},
+                     "schools": len(smape)},
         "schools": schools, "zones": zones, "small_schools": small,
     }
     for r in cp.students[cp.students.scenario == scenario].itertuples():
@@ -467,7 +481,9 @@ def _zone_rows(schools: list[dict[str, Any]], inp: Inputs, s: Settings, scenario
         z["peak"] = max(med.values(), default=0.0)
         z["gap_horizon"] = round(z["capacity"] - med.get(s.base_year + s.horizon, 0.0), 1)
         z["shortage_years"] = [y for y, v in med.items() if v > z["capacity"]]
-        z["applications"] = apps.get(z["zone"], {})
+        low, high = SECTION_GRADES[z["section"]]
+        z["applications"] = {y: {g: n for g, n in gs.items() if low <= g <= high}
+                             for y, gs in apps.get(z["zone"], {}).items() if any(low <= g <= high for g in gs)}
         out.append(z)
     return sorted(out, key=lambda z: (z["section"] != "primary", z["zone"]))
 
@@ -601,6 +617,7 @@ def province_plan(code: str, horizon: int = 10, scenario: str = "medium") -> dic
             now_students = float(hist.get((u, sec, base), 0.0))
             med = ys.get(scenario, {})
             row["sections"][sec] = {"now": now_students, "capacity": capacity, "projection": ys,
+                                    "history": {int(y): float(v) for (uu, ss, y), v in hist.items() if uu == u and ss == sec},
                                     "peak": max(med.values(), default=0.0), "at_horizon": med.get(last, 0.0),
                                     "gap_horizon": round(capacity - med.get(last, 0.0), 1),
                                     "shortage_years": [y for y, v in med.items() if v > capacity]}

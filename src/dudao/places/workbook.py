@@ -203,7 +203,7 @@ def read_workbook(path: Path, known_counties: set[str], school_counties: Callabl
     try:
         sheets = read_xlsx(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except Exception as exc:  # noqa: BLE001 - any reader failure is reported as a located file error
+    except Exception as exc:
         out = Checked(path.name)
         _add(out.errors, path.name, M.FILE, detail=str(exc)[:200])
         return out

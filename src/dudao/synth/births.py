@@ -191,7 +191,7 @@ def province_histories(seed: int, sections: Sequence[Mapping[str, Any]], centres
             for g, s_ in row.items():
                 ref = gen[cidx[county], yidx[fy], g]
                 val = s_ * gen[cidx[county], yidx[y], g] / ref if ref > 0 else 0
-                val = int(round(val * rng.lognormal(0, NOISE)))
+                val = round(val * rng.lognormal(0, NOISE))
                 grades.append({"school_code": code, "county_code": county, "year": y, "grade": g, "students": val,
                                "classes": max(1, int(np.ceil(val / 42))) if val else 0})
 
@@ -204,9 +204,9 @@ def province_histories(seed: int, sections: Sequence[Mapping[str, Any]], centres
         i = cidx[c]
         factor = float(per_county.get(c, 0)) / max(gen[i, yidx[last], 1], 1.0)
         for y in range(FIRST_BIRTH_YEAR, last + 1):
-            births.append({"county_code": c, "year": y, "series": "huji", "births": int(round(huji[i, yidx[y]] * factor))})
+            births.append({"county_code": c, "year": y, "series": "huji", "births": round(huji[i, yidx[y]] * factor)})
             births.append({"county_code": c, "year": y, "series": "changzhu",
-                           "births": int(round(changzhu[i, yidx[y]] * factor))})
+                           "births": round(changzhu[i, yidx[y]] * factor)})
 
     # sites, zones, classrooms
     latest = df.sort_values("year").groupby(["school_code", "section"]).tail(1)
@@ -242,7 +242,7 @@ def province_histories(seed: int, sections: Sequence[Mapping[str, Any]], centres
     for (zcode, y, g), s_ in entry.items():
         if zones[zcode]["name"].startswith("城区"):
             applications.append({"zone_code": zcode, "year": int(y) + 1 if y == last else int(y), "grade": int(g),
-                                 "applications": int(round(s_ * rng.uniform(0.05, 0.15)))})
+                                 "applications": round(s_ * rng.uniform(0.05, 0.15))})
     dedup = {(a["zone_code"], a["year"], a["grade"]): a for a in applications}
     return {"births": births, "grades": grades, "sites": sites, "zones": list(zones.values()), "rooms": rooms,
             "applications": list(dedup.values())}

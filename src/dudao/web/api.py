@@ -837,3 +837,6 @@ def json_errors(view: Any) -> Any:
 from dudao.web.api_supervision import router as supervision_router  # noqa: E402
 
 api.add_router("/supervision", supervision_router)
+from dudao.web.api_places import router as places_router  # noqa: E402
+
+api.add_router("/places", places_router)
