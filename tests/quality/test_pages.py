@@ -55,3 +55,29 @@ def test_other_county_is_refused_and_empty_county_says_so(client, stored_run):
     body = client.get("/quality/value-added/210502/").content.decode()  # no run holds its schools
     assert "还没有增值评价结果" in body
     assert client.get("/quality/value-added/210502.pdf").status_code == 404
+
+
+def test_quality_report_combines_value_added_with_the_evaluation_rollup(client, stored_run):
+    svc = pytest.importorskip("dudao.inspection.services")
+    insp = create_user("insp", "province_inspector", PASSWORD, "210000")
+    expert = create_user("expert", "expert_inspector", PASSWORD, COUNTY_A)
+    ev = svc.create_evaluation(insp, framework_id="quality2021", level="county", kind="external", year=2024,
+                               county=COUNTY_A)
+    svc.assign(ev, insp, "C1.1.1", [expert])
+    svc.save_score(ev, expert, "C1.1.1", 10, "好")
+    svc.submit(ev, expert)
+    roll = svc.rollup(ev)
+    client.force_login(insp)
+    body = client.get(f"/quality/report/{COUNTY_A}/").content.decode()
+    assert ev.title in body and f"{roll.total.value:.1f}" in body and "学校增值评价" in body
+    assert all(a.zh in body for a in roll.total.children)
+    pdf = client.get(f"/quality/report/{COUNTY_A}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # the roll-up shows the school's value-added band (from school_bands) on its academic points
+    from dudao.quality.services import school_bands
+
+    school_ev = svc.create_evaluation(insp, framework_id="quality2021", level="school", kind="external", year=2024,
+                                      school_code="3121000006")
+    bands = {n.band for n in svc.rollup(school_ev).nodes() if n.band}
+    [entry] = school_bands("3121000006", 2024)
+    assert bands and all(entry["band_zh"] in b and "数学" in b for b in bands)

@@ -270,6 +270,9 @@ def report_context(request: Any, code: str, for_pdf: bool = False) -> tuple[str,
         level, name = "county", unit.name
     ctx.update({"level": level, "title_name": name, "inspection_installed": installed, "evaluations": evals,
                 "report_code": code})
+    if ctx.get("crumbs"):
+        ctx["crumbs"] = [*ctx["crumbs"][:-1], {"name": _("质量评价报告"), "url": ""}] if level == "county" else \
+            [*ctx["crumbs"], {"name": _("质量评价报告"), "url": ""}]
     return level, ctx
 
 
