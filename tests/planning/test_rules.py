@@ -108,3 +108,38 @@ def test_target_met_missed_and_open():
     assert this_year.met is None and this_year.missing == 10
     reached_early = target_status(2030, 0.6, first, 100, current_year=2026)
     assert reached_early.met is True
+
+
+def test_every_planning_error_code_is_documented():
+    from pathlib import Path
+
+    from dudao.planning.errors import PlanningError
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    for member in PlanningError:
+        assert f"| `{member.code}` | {member.zh} | {member.en} |" in doc, member
+
+
+def test_planning_data_loads_with_sources():
+    from dudao.planning.policy import load_planning
+
+    plan = load_planning("21")
+    assert [t.id for t in plan.province_targets] == ["T2025", "T2030"] and plan.province_targets[0].share == 0.5
+    assert all(t.source and t.confidence for t in [*plan.targets, *plan.province_targets])
+    cyc = plan.cycles.supervision
+    assert (cyc.min_years, cyc.years, cyc.max_years) == (3, 5, 5) and plan.cycles.quality.counts == ["external"]
+    assert {p.code for p in plan.terms.posts} == {"county_head", "party_secretary", "principal"}
+
+
+def test_a_cycle_outside_the_policy_range_is_refused(tmp_path):
+    import yaml
+
+    from dudao.planning.policy import load_planning
+    from dudao.standards.model import DATA_DIR, StandardsError
+
+    data = yaml.safe_load((DATA_DIR / "planning.yaml").read_text(encoding="utf-8"))
+    data["cycles"]["supervision"]["years"] = 6
+    path = tmp_path / "planning.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(StandardsError, match="6 年不在 3–5 年之间"):
+        load_planning(path=path)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import HttpResponse
