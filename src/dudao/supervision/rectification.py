@@ -58,8 +58,10 @@ def source_of(reason: dict[str, Any], recorded: set[str]) -> str:
     return Task.Source.COMPUTED_ITEM
 
 
-def _failing_items(entry: dict[str, Any], recorded: set[str]) -> list[dict[str, str]]:
-    """One row per failing reason and per failing school section × missed indicator."""
+def _failing_items(entry: dict[str, Any], recorded: set[str], names: dict[str, str] | None = None) \
+        -> list[dict[str, str]]:
+    """One row per failing reason and per failing school section × missed indicator (named by the standard)."""
+    names = names or {}
     rows = [{"source": source_of(r, recorded), "item": r["item"], "section": "", "school_code": "",
              "description": r["zh"]} for r in entry.get("reasons", []) if r.get("status") == "fail"]
     gaps = {(g["school_code"], g["section"], g["indicator"]): g for g in (entry.get("gaps") or {}).get("schools", [])}
@@ -69,7 +71,8 @@ def _failing_items(entry: dict[str, Any], recorded: set[str]) -> list[dict[str, 
             for indicator, ok in (school.get("passed") or {}).items():
                 if ok is not False:
                     continue
-                text = f"{school.get('name', school['code'])}（{SECTION_ZH.get(section, section)}）{indicator} 未达到标准"
+                label = f"{indicator} {names[indicator]}" if indicator in names else indicator
+                text = f"{school.get('name', school['code'])}（{SECTION_ZH.get(section, section)}）{label} 未达到标准"
                 gap = gaps.get((school["code"], section, indicator))
                 if gap and gap.get("value") is not None and gap.get("threshold") is not None:
                     text += f"：现为 {gap['value']:.2f}，标准为 {gap['threshold']:g}"
@@ -89,9 +92,10 @@ def tasks_from_case(case: Case, deadline: dt.date, actor: Any) -> list[Task]:
     row = AssessmentCounty.objects.filter(run=case.assessment, county_code=county).first()
     if row is None:
         raise WorkflowError(FlowError.RECT_NO_ASSESSMENT)
-    recorded = {i.id for i in load_standard(case.round.standard_id).recorded_items()}
+    std = load_standard(case.round.standard_id)
+    recorded = {i.id for i in std.recorded_items()}
     tasks, created = [], 0
-    for item in _failing_items(row.entry, recorded):
+    for item in _failing_items(row.entry, recorded, {i.id: i.zh for i in std.indicators}):
         task, new = Task.objects.get_or_create(
             case=case, source=item["source"], item=item["item"], section=item["section"],
             school_code=item["school_code"],

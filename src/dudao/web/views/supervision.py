@@ -22,7 +22,8 @@ from dudao.accounts.models import Role
 from dudao.accounts.permissions import VIEW, check, scope_of
 from dudao.audit.services import actor_of, record
 from dudao.orgunits.models import OrgUnit
-from dudao.standards.model import available_standards, load_workflow
+from dudao.schools.models import SchoolYear
+from dudao.standards.model import available_standards, load_standard, load_workflow
 from dudao.supervision import announcements, evidence
 from dudao.supervision.errors import WorkflowError
 from dudao.supervision.models import Case, Evidence, Round, Task
@@ -185,6 +186,39 @@ def round_publish(request: Any, pk: int) -> Any:
     return redirect("public_announcement", pk=ann.pk)
 
 
+RAISE_STATES = {"provincial_evaluation", "recognised", "not_recognised", "national_checked"}
+SECTION_NAMES = {"primary": "小学", "junior": "初中", "senior": "高中"}
+VERDICTS = {"pass": "达标", "fail": "未达标", "incomplete": "数据不全"}
+
+
+def _number(value: Any) -> Any:
+    return f"{value:,.4g}" if isinstance(value, float) else value
+
+
+def _diff_rows(case: Case) -> list[dict[str, Any]]:
+    """The resubmission diff with names: sections, schools, indicators, verdicts; numbers to 4 significant digits."""
+    rows = resubmission_diff(case)
+    if not rows:
+        return []
+    indicators = {i.id: i.zh for i in load_standard(case.round.standard_id).indicators}
+    schools = dict(SchoolYear.objects.filter(year=case.round.year, county=case.county)
+                   .values_list("school__code", "name"))
+    out = []
+    for d in rows:
+        what = d.get("what", "")
+        if what == "verdict":
+            label, old, new = _("县级结论"), VERDICTS.get(d.get("old"), d.get("old")), VERDICTS.get(d.get("new"), d.get("new"))
+        else:
+            code = what.removeprefix("cv.")
+            name = f"{code} {indicators[code]}" if code in indicators else code
+            label = _("%(name)s 差异系数") % {"name": name} if what.startswith("cv.") else name
+            old, new = _number(d.get("old")), _number(d.get("new"))
+        school = d.get("school") or ""
+        out.append({"section": _(SECTION_NAMES[d["section"]]) if d.get("section") in SECTION_NAMES else "",
+                    "school": f"{schools.get(school, '')} {school}".strip(), "what": label, "old": old, "new": new})
+    return out
+
+
 STAGE_DUE = {"self_evaluation": "self_evaluation_due", "submitted": "prefecture_review_due",
              "provincial_evaluation": "provincial_evaluation_due"}
 
@@ -257,7 +291,8 @@ def case_detail(request: Any, pk: int) -> Any:
     user = request.user
     check(user, VIEW, region=case.county.code)
     may_sample = user.role in SAMPLERS and case.state == SAMPLE_STATE and not case.round.closed_at
-    may_raise = user.role in INSPECTORS and case.assessment_id is not None and user.org_unit is not None
+    may_raise = user.role in INSPECTORS and case.assessment_id is not None and user.org_unit is not None \
+        and case.state in RAISE_STATES
     if request.method == "POST":
         try:
             anchor = _case_post(request, case, may_sample, may_raise)
@@ -277,10 +312,13 @@ def case_detail(request: Any, pk: int) -> Any:
                                        overdue=Count("pk", filter=~Q(state=Task.State.CLOSED)
                                                      & Q(deadline__lt=dt.date.today())))
     rules = evidence.rules()
+    due = stage_due(case)
     ctx = {
-        "case": case, "state": names.get(case.state, case.state), "events": events, "due": stage_due(case),
+        "case": case, "state": names.get(case.state, case.state), "events": events, "due": due,
+        "late": due is not None and due < dt.date.today() and not case.round.closed_at,
         "actions": [(a, steps.get(a, a)) for a in allowed_actions(case, user)],
-        "diff": resubmission_diff(case), "sample": list(case.sample.all()), "may_sample": may_sample,
+        "needs_assessment": user.role == Role.COUNTY_BUREAU and evidence.editable(case),
+        "diff": _diff_rows(case), "sample": list(case.sample.all()), "may_sample": may_sample,
         "region": region_url(case.county.code), "round_url": reverse("round_detail", kwargs={"pk": case.round.pk}),
         "may_edit": evidence.may_edit(case, user), "editable": evidence.editable(case),
         "files": evidence.active_evidence(case), "rules": rules, "accept": ",".join(f".{e}" for e in rules.types),
