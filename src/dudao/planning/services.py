@@ -249,9 +249,11 @@ def schedule(code: str, year: int | None = None) -> Schedule:
                       "school is listed as due with 'no quality evaluation on record', and principals' terms are checked "
                       "as usual; go by the actual quality-evaluation records."))
     else:
-        kinds = "、".join(plan.cycles.quality.counts)
+        labels = dict(quality_source()._meta.get_field("kind").choices or [])
+        kinds = "、".join(str(labels.get(k, k)) for k in plan.cycles.quality.counts)
+        kinds_en = ", ".join(plan.cycles.quality.counts)
         notes.append((f"质量评价记录来自评价评分模块；计为一次评价的类别：{kinds}；只知年份的评价，任期覆盖该年任何一段即算在任期内。",
-                      f"quality evaluations come from the evaluation module; kinds counted: {kinds}; an evaluation known "
+                      f"quality evaluations come from the evaluation module; kinds counted: {kinds_en}; an evaluation known "
                       "only by its year counts within a term that covers part of that year."))
     for c, name in counties.items():
         if quality is None:
