@@ -130,7 +130,9 @@ def rounds(request: Any) -> Any:
             counts[state] = counts.get(state, 0) + 1
         rows.append({"round": rnd, "counts": [(names[s], counts.get(s, 0)) for s in names],
                      "total": sum(counts.values())})
-    ctx: dict[str, Any] = {"rows": rows, "states": list(names.values()), "is_admin": is_admin}
+    unit = user.org_unit
+    ctx: dict[str, Any] = {"rows": rows, "states": list(names.values()), "is_admin": is_admin, "province": prefix[:2],
+                           "show_dashboard": unit is not None and unit.level != OrgUnit.Level.COUNTY}
     if is_admin:
         ctx.update(_open_round_form(request))
         ctx["year"] = dt.date.today().year - 1
