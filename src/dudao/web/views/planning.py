@@ -151,16 +151,21 @@ def _allowed(user: Any) -> Any:
     return lambda county, school: scope.covers_region(county)
 
 
-@guarded
-@require_http_methods(["GET", "POST"])
-def terms(request: Any) -> HttpResponse:
-    """The terms of office in the user's area: list, upload of the workbook, a form for one term."""
-    user = request.user
+def _terms_area(user: Any) -> str:
+    """The region prefix in which the user keeps terms; refuses (403, recorded) users without the capability or
+    without a region."""
     check(user, TERMS)
     scope = scope_of(user)
     if scope.prefix is None or scope.school_code:
         check(user, TERMS, region="-")
-    prefix = scope.prefix or ""
+    return scope.prefix or ""
+
+
+@guarded
+@require_http_methods(["GET", "POST"])
+def terms(request: Any) -> HttpResponse:
+    """The terms of office in the user's area: list, upload of the workbook, a form for one term."""
+    prefix = _terms_area(request.user)
     report = None
     if request.method == "POST":
         if "file" in request.FILES:
@@ -234,13 +239,9 @@ def _add(request: Any, prefix: str) -> HttpResponse:
 
 @guarded
 def terms_template(request: Any) -> HttpResponse:
-    user = request.user
-    check(user, TERMS)
-    scope = scope_of(user)
-    if scope.prefix is None or scope.school_code:
-        check(user, TERMS, region="-")
+    prefix = _terms_area(request.user)
     path = Path(tempfile.mkdtemp(prefix="dudao-terms-")) / "terms.xlsx"
-    write_template(path, list(services.counties_under(scope.prefix or "")))
+    write_template(path, list(services.counties_under(prefix)))
     record("export", "planning.terms_template", "xlsx", {})
     return _download(path, "任期填报表.xlsx")
 
