@@ -268,3 +268,24 @@ def test_value_added_band_is_shown_not_scored(iworld, monkeypatch):
     assert (n["P4"].basis, n["P4"].value, n["P4"].coverage) == ("no_data", None, 0.0)  # shown, never turned into a score
     monkeypatch.setattr(quality, "school_bands", lambda code, year=None, english=False: [])
     assert {x.id: x for x in svc.rollup(ev).nodes()}["P4"].band == ""
+
+
+def test_a_submitted_score_cannot_change_even_around_the_services(iworld):
+    from dudao.inspection.models import FormLocked
+
+    u = iworld["users"]
+    small(u)
+    ev = external(u)
+    svc.assign(ev, u["prov"], "P3", [u["expert1"]])
+    score = svc.save_score(ev, u["expert1"], "P3", 5)
+    with pytest.raises(InspectionError) as exc:
+        svc.save_score(ev, u["expert1"], "P3", float("nan"))
+    assert code(exc) == "E_INSP_VALUE"
+    svc.submit(ev, u["expert1"])
+    score.value = 10
+    with pytest.raises(FormLocked):
+        score.save()
+    with pytest.raises(FormLocked):
+        Evidence.objects.create(score=score, name="x", size=1, sha256="0" * 64, data=b"x", uploaded_by="expert1")
+    score.refresh_from_db()
+    assert score.value == 5

@@ -3,6 +3,8 @@ submissions (the lock) and reconciliations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -90,6 +92,14 @@ class Assignment(models.Model):
         ]
 
 
+class FormLocked(Exception):
+    """A submitted form's scores and evidence cannot change (the services refuse first; this guards the rest)."""
+
+
+def _locked(assignment: Assignment) -> bool:
+    return Submission.objects.filter(evaluation_id=assignment.evaluation_id, inspector_id=assignment.inspector_id).exists()
+
+
 class Score(models.Model):
     """An inspector's score on an assigned point, with a comment; frozen once the inspector submits."""
 
@@ -97,6 +107,11 @@ class Score(models.Model):
     value = models.FloatField()
     comment = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if _locked(self.assignment):
+            raise FormLocked("评分表已提交锁定 / the form is submitted and locked")
+        super().save(*args, **kwargs)
 
 
 class Evidence(models.Model):
@@ -110,6 +125,11 @@ class Evidence(models.Model):
     data = models.BinaryField()
     uploaded_by = models.CharField(max_length=150)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if _locked(self.score.assignment):
+            raise FormLocked("评分表已提交锁定 / the form is submitted and locked")
+        super().save(*args, **kwargs)
 
 
 class Submission(models.Model):

@@ -15,6 +15,7 @@ path inside it (``levels[county].areas[C1].indicators[C1.1]``) and the rule brok
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -124,6 +125,8 @@ class Rubric(_Node):
         return (raw - self.low) / (self.high - self.low)
 
     def valid(self, raw: float) -> bool:
+        if not math.isfinite(raw):
+            return False
         if self.kind == "yesno":
             return raw in (0.0, 1.0)
         if self.kind == "levels":

@@ -180,7 +180,8 @@ def evaluation_detail(request: Any, pk: int) -> Any:
     user = request.user
     if request.method == "POST":
         ids = [i for i in request.POST.getlist("inspectors") if i]
-        people = list(User.objects.filter(pk__in=ids))
+        ids = [i for i in ids if i.isdigit()] if all(i.isdigit() for i in ids) else ["-"]
+        people = list(User.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()]))
         people.sort(key=lambda u: ids.index(str(u.pk)))
         try:
             if len(people) != len(ids):
