@@ -111,6 +111,7 @@ def schedule(request: Any, code: str) -> HttpResponse:
     year = _year(request)
     sched = services.schedule(unit.code, year)
     english = labels.english()
+    cyc = sched.plan.cycles
     kind = {k: (en if english else zh) for k, (zh, en) in services.KIND_WORDS.items()}
     county_lines = [{"ln": ln, "kind": kind[ln.kind], "reasons": _reason_text(ln.reasons),
                      "url": reverse("planning_schedule", kwargs={"code": ln.code}) + f"?year={year}"}
@@ -129,7 +130,9 @@ def schedule(request: Any, code: str) -> HttpResponse:
         if unit.level == OrgUnit.Level.COUNTY else [],
         "n_schools_now": sum(1 for ln in schools if ln.due_year == year), "n_schools": len(schools),
         "notes": [en if english else zh for zh, en in sched.notes], "cycles": sched.plan.cycles,
-        "term_rule": sched.plan.terms, "can_export": can(request.user, EXPORT), "perms_terms": can(request.user, TERMS),
+        "term_rule": sched.plan.terms, "sup_text": cyc.supervision.en if english else cyc.supervision.zh,
+        "qual_text": cyc.quality.en if english else cyc.quality.zh,
+        "rule_text": sched.plan.terms.en if english else sched.plan.terms.zh, "can_export": can(request.user, EXPORT), "perms_terms": can(request.user, TERMS),
         "years": list(range(year - 2, year + 3)),
     }
     return render(request, "web/planning/schedule.html", context)
@@ -190,7 +193,8 @@ def terms(request: Any) -> HttpResponse:
                          for t in school_terms],
         "evaluations": RecordedEvaluation.objects.filter(county__code__startswith=chosen or prefix)
         .select_related("county"),
-        "posts": plan.terms.posts, "report": report, "rule": plan.terms, "schools": sorted(schools.items()),
+        "posts": [(p.code, post_names[p.code]) for p in plan.terms.posts], "report": report, "rule": plan.terms,
+        "rule_text": plan.terms.en if labels.english() else plan.terms.zh, "schools": sorted(schools.items()),
     }
     return render(request, "web/planning/terms.html", context)
 
