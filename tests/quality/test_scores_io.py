@@ -95,3 +95,17 @@ def test_error_codes_are_documented():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
     for member in VAMessage:
         assert f"`{member.code}`" in doc, member
+
+
+@pytest.mark.spark
+def test_the_file_path_gives_the_same_estimates_on_spark(tmp_path, scores):
+    import shutil
+
+    pytest.importorskip("pyspark", reason="PySpark is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: Spark cannot start")
+    inp = read_scores(write_scores(scores, tmp_path / "s.csv")[0])
+    duck, spark = value_added(inp, engine="duckdb"), value_added(inp, engine="spark")
+    assert spark.provenance["engine"] == "spark"
+    pd.testing.assert_frame_equal(duck.frame().select_dtypes("number"), spark.frame().select_dtypes("number"), rtol=1e-8)
+    assert list(duck.frame().band) == list(spark.frame().band)

@@ -47,9 +47,11 @@ def file_hash(path: Path) -> str:
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
-    """A hash of a table's content (for scores generated in memory): its rows in student order, as CSV."""
-    ordered = frame.sort_values("student_id", kind="stable")
-    return hashlib.sha256(ordered.to_csv(index=False).encode("utf-8")).hexdigest()
+    """A hash of a table's content (for scores made in memory): every row's values in student order."""
+    ordered = frame.sort_values("student_id", kind="stable")[sorted(frame.columns)]
+    h = hashlib.sha256(("|".join(ordered.columns)).encode("utf-8"))
+    h.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def _encoding(path: Path) -> str:
@@ -230,14 +232,17 @@ def value_added(inp: ScoresInput, params: Any = None, engine: str = "duckdb") ->
 
     if engine not in ("duckdb", "spark"):
         raise ValueAddedError(VAMessage.ENGINE, engine=engine)
-    con = connect(engine)  # type: ignore[arg-type]
-    frame = inp.frame
-    if engine == "spark":  # plain text columns for Spark (DuckDB takes the categories as they are)
-        frame = frame.copy()
+    if engine == "duckdb":  # DuckDB reads the Arrow columns in place (no copy into a table)
+        import ibis
+        import pyarrow as pa
+
+        table = ibis.memtable(pa.Table.from_pandas(inp.frame, preserve_index=False))
+    else:  # plain text columns for Spark
+        frame = inp.frame.copy()
         for col in frame.columns:
             if isinstance(frame[col].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(frame[col]):
                 frame[col] = frame[col].astype(object)
-    table = con.create_table(f"scores_{inp.inputs_hash[:12]}", frame, overwrite=True)
+        table = connect(engine).create_table(f"scores_{inp.inputs_hash[:12]}", frame, overwrite=True)  # type: ignore[arg-type]
     return estimate(table, inp.covariates, params or Params.from_spec(), engine=engine, inputs_hash=inp.inputs_hash,
                     inputs=inp.name)
 
