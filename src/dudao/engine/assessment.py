@@ -18,7 +18,8 @@ import pandas as pd
 from dudao.engine.checks import county_checks
 from dudao.engine.cv import county_cvs
 from dudao.engine.gaps import cv_lifts, school_gaps
-from dudao.engine.indicators import REL_TOL, with_indicators, with_school_rule, with_scope, with_split
+from dudao.engine.indicators import REL_TOL, with_scope
+from dudao.engine.plan import failing_rows, run_plan, school_table, summary_table
 from dudao.standards.model import CountyItem, Dictionary, Standard
 
 SECTION_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
@@ -35,6 +36,8 @@ class Fact:
 
 @dataclass
 class Reason:
+    """One reason of a verdict. Treat as read-only: counties without facts share the same instances."""
+
     part: str
     item: str
     status: str  # fail | missing
@@ -68,15 +71,8 @@ class Assessment:
 
 
 def compute_tables(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None = None) -> tuple[Any, Any, Any]:
-    """The Ibis expressions of the school table, the CV table and the computed-item table."""
-    split = with_scope(with_split(t, std, d, split_rule), std)
-    sections = split.filter(split.section.isin(list(std.sections)))
-    schools = with_school_rule(with_indicators(sections, std, d), std)
-    keep = ["county_code", "school_code", "school_name", "kind", "section", "students", "share", "in_scope",
-            "excluded", "passed_count", "min_ratio", "school_pass"]
-    for ind in std.indicators:
-        keep += [c for c in (ind.id, f"{ind.id}__thr", f"{ind.id}__pass", f"{ind.id}__unit") if c in schools.columns]
-    schools = schools.select(*keep).cache()
+    """The Ibis expressions of the school table (cached in the backend), the CV table and the computed-item table."""
+    schools = school_table(t, std, d, split_rule).cache()
     return schools, county_cvs(schools, std), county_checks(with_scope(t, std), std, d)
 
 
@@ -87,30 +83,39 @@ def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
 
     Only aggregates and the rows that matter (failing schools; schools of CVs over their limit) leave
     the backend, unless ``with_schools`` asks for the whole school table (for documents and reports).
+    On DuckDB the SQL is compiled once per standard, split rule and input schema and reused
+    (``dudao.engine.plan``); other backends run the Ibis expressions.
     """
     if counties is not None:
         t = t.filter(t.county_code.isin(counties))
-    s_expr, cv_expr, check_expr = compute_tables(t, std, d, split_rule)
-    summary = s_expr.group_by(["county_code", "section"]).aggregate(
-        in_scope=s_expr.in_scope.cast("int64").sum(),
-        missing=(s_expr.in_scope & s_expr.school_pass.isnull()).cast("int64").sum(),
-    ).execute()
-    failing = s_expr.filter(s_expr.in_scope & (s_expr.school_pass == False)).execute()  # noqa: E712
-    cvs = cv_expr.execute()
-    checks = check_expr.execute()
-    over = cvs[cvs["cv_limit"].notna() & (cvs["cv"] > cvs["cv_limit"])][["county_code", "section"]].drop_duplicates()
-    if with_schools:
-        schools = s_expr.execute()
-        lift_rows = schools
-    else:
-        lift_rows = _rows_of(s_expr.filter(s_expr.in_scope), over) if with_gaps else failing.iloc[0:0]
+    tables = run_plan(t, std, d, split_rule, with_gaps=with_gaps, with_schools=with_schools)
+    if tables is None:
+        tables = _run_ibis(t, std, d, split_rule, with_gaps=with_gaps, with_schools=with_schools)
+    summary, failing, cvs, checks, schools, lift_rows = tables
+    if not with_schools:
         schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
-    ctx = _Context.build(summary, failing, cvs, checks)
-    facts = facts or {}
-    verdicts = {c: county_verdict(c, std, ctx, facts.get(c, {})) for c in ctx.counties}
+    ctx = _Context.build(summary, failing, cvs, checks, std)
+    verdicts = county_verdicts(std, ctx, facts or {})
     gaps = school_gaps(failing, std) if with_gaps else pd.DataFrame()
     lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)
+
+
+def _run_ibis(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, *, with_gaps: bool,
+              with_schools: bool) -> tuple[pd.DataFrame, ...]:
+    """The generic path (any Ibis backend, e.g. Spark): builds and runs the expressions."""
+    s_expr, cv_expr, check_expr = compute_tables(t, std, d, split_rule)
+    summary = summary_table(s_expr).execute()
+    failing = failing_rows(s_expr).execute()
+    cvs = cv_expr.execute()
+    checks = check_expr.execute()
+    over = cvs[cvs["cv_limit"].notna() & (cvs["cv"] > cvs["cv_limit"])][["county_code", "section"]].drop_duplicates()
+    schools = s_expr.execute() if with_schools else None
+    if with_schools:
+        lift_rows = schools
+    else:
+        lift_rows = _rows_of(s_expr.filter(s_expr.in_scope), over) if with_gaps else failing.iloc[0:0]
+    return summary, failing, cvs, checks, schools, lift_rows
 
 
 def _rows_of(scoped: ir.Table, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -132,57 +137,143 @@ class _Context:
     missing: dict[str, int]
     cvs: dict[tuple[str, str, str], float]
     checks: dict[tuple[str, str], dict[str, Any]]
+    cv_clean: frozenset[str] = frozenset()  # counties whose every CV is known and within its limit
 
     @classmethod
-    def build(cls, summary: pd.DataFrame, failing: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame) -> _Context:
-        sizes = dict(zip(zip(summary["county_code"], summary["section"], strict=True),
-                         summary["in_scope"].astype(int).tolist(), strict=True))
-        missing = summary.groupby("county_code")["missing"].sum()
-        failing = failing.sort_values(["county_code", "school_code", "section"])
+    def build(cls, summary: pd.DataFrame, failing: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame,
+              std: Standard | None = None) -> _Context:
+        s_county, s_section = summary["county_code"].tolist(), summary["section"].tolist()
+        sizes = dict(zip(zip(s_county, s_section, strict=True), summary["in_scope"].astype(int).tolist(), strict=True))
+        missing: dict[str, int] = {}
+        for county, n in zip(s_county, summary["missing"].tolist(), strict=True):
+            missing[county] = missing.get(county, 0) + n
+        rows = sorted(zip(failing["county_code"].tolist(), failing["school_code"].tolist(),
+                          failing["section"].tolist(), failing["school_name"].tolist(), strict=True))
         fail_map: dict[str, list[str]] = {}
-        for county, name, section in zip(failing["county_code"], failing["school_name"], failing["section"], strict=True):
+        for county, _code, section, name in rows:
             fail_map.setdefault(county, []).append(f"{name}（{SECTION_ZH.get(section, section)}）")
-        cv_map = dict(zip(zip(cvs["county_code"], cvs["section"], cvs["indicator"], strict=True),
-                          cvs["cv"].tolist(), strict=True))
-        cols = {c: checks[c].tolist() for c in checks.columns}
-        check_map = {(cols["county_code"][i], cols["item"][i]): {c: cols[c][i] for c in cols} for i in range(len(checks))}
-        return cls(sorted(set(summary["county_code"])), sizes, fail_map,
-                   {k: int(v) for k, v in missing.items() if v}, cv_map, check_map)
+        cv_map = dict(zip(zip(cvs["county_code"].tolist(), cvs["section"].tolist(), cvs["indicator"].tolist(),
+                              strict=True), cvs["cv"].tolist(), strict=True))
+        names = ("checked", "failed", "missing", "failing")
+        check_map = {key: dict(zip(names, row, strict=True)) for key, *row in zip(
+            zip(checks["county_code"].tolist(), checks["item"].tolist(), strict=True),
+            *(checks[c].tolist() for c in names), strict=True)} if len(checks) else {}
+        counties = sorted(set(s_county))
+        clean = _cv_clean(counties, sizes, cvs, std) if std is not None else frozenset()
+        return cls(counties, sizes, fail_map, {k: int(v) for k, v in missing.items() if v}, cv_map, check_map, clean)
+
+
+def _cv_clean(counties: list[str], sizes: Mapping[tuple[str, str], int], cvs: pd.DataFrame,
+              std: Standard) -> frozenset[str]:
+    """The counties for which ``_cv_each`` finds nothing to report, found on whole columns: every section
+    has schools in scope and every CV with a limit is known and within it (same comparison)."""
+    limits = {f"{section}|{ind.id}": limit for section in std.sections for ind in std.indicators
+              if (limit := ind.cv_limit.get(section)) is not None}
+    if cvs.empty or not limits:
+        return frozenset()
+    limit = (cvs["section"] + "|" + cvs["indicator"]).map(limits).to_numpy(float)
+    cv = cvs["cv"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        ok = ~np.isnan(limit) & ~np.isnan(cv) & ~(cv > limit * (1 + REL_TOL))
+    counts = cvs.loc[ok, "county_code"].value_counts()
+    full = set(counts.index[counts.to_numpy() == len(limits)])
+    return frozenset(c for c in counties if c in full and all(sizes.get((c, s)) for s in std.sections))
+
+
+def county_verdicts(std: Standard, ctx: _Context, facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, CountyVerdict]:
+    """Every county's verdict. A county with no recorded facts gets the same (shared, read-only) reasons
+    for the recorded items as every other such county; they are made once."""
+    steps = _steps(std)
+    no_facts = _fold(steps, {})
+    out = {}
+    for code in ctx.counties:
+        mine = facts.get(code)
+        out[code] = _verdict(code, std, ctx, _fold(steps, mine) if mine else no_facts)
+    return out
 
 
 def county_verdict(code: str, std: Standard, ctx: _Context, facts: Mapping[str, Fact]) -> CountyVerdict:
     """Applies every rule and item of the standard to one county."""
-    reasons: list[Reason] = []
+    return _verdict(code, std, ctx, _fold(_steps(std), facts))
+
+
+# A step of the verdict: ("school"|"cv_each"|"cv_composite", rule) and ("computed", part, item) depend on the
+# school data; ("recorded", part, item) and ("veto", veto) on the county's facts only.
+_Step = tuple[Any, ...]
+
+
+def _steps(std: Standard) -> list[_Step]:
+    steps: list[_Step] = []
     for rule in std.rules:
         if rule.kind == "k_of_n":
-            reasons += _school_rule(rule.id, ctx.failing.get(code, []), ctx.missing.get(code, 0))
+            steps.append(("school", rule))
         elif rule.kind == "cv_each":
-            reasons += _cv_each(rule.id, std, code, ctx)
+            steps.append(("cv_each", rule))
         elif rule.kind == "cv_composite":
-            reasons += _cv_composite(rule.id, rule.limits, std, code, ctx)
+            steps.append(("cv_composite", rule))
         else:
             part = {"score": "guarantee", "survey": "recognition"}.get(rule.kind, "resource")
-            reasons += _recorded(part, CountyItem(id=rule.id, zh=rule.zh, en=rule.en, threshold=rule.threshold,
-                                                  source=rule.source, confidence=rule.confidence), facts)
+            steps.append(("recorded", part, CountyItem(id=rule.id, zh=rule.zh, en=rule.en, threshold=rule.threshold,
+                                                       source=rule.source, confidence=rule.confidence)))
     if std.prerequisite is not None:
         pre = CountyItem(id="prerequisite", zh=std.prerequisite.zh, en=std.prerequisite.en,
                          source=std.prerequisite.source, confidence=std.prerequisite.confidence)
-        reasons += _recorded("prerequisite", pre, facts)
+        steps.append(("recorded", "prerequisite", pre))
     for part, items in (("guarantee", std.guarantee), ("quality", std.quality), ("recognition", std.recognition)):
         for item in items:
             if item.kind == "computed" and item.check:
-                reasons += _computed(part, item, ctx.checks.get((code, item.id)))
+                steps.append(("computed", part, item))
             else:
-                reasons += _recorded(part, item, facts)
-    for veto in std.vetoes:
-        fact = facts.get(veto.id)
-        if fact is None or fact.passed is None:
-            reasons.append(Reason("veto", veto.id, "missing", f"未记录是否存在：{veto.zh}", f"not recorded: {veto.en}"))
-        elif fact.passed is False:
-            reasons.append(Reason("veto", veto.id, "fail", f"一票否决：{veto.zh}", f"veto: {veto.en}"))
+                steps.append(("recorded", part, item))
+    steps += [("veto", veto) for veto in std.vetoes]
+    return steps
+
+
+def _fold(steps: list[_Step], facts: Mapping[str, Fact]) -> list[_Step]:
+    """Resolves the fact-only steps into ("reasons", tuple), merging neighbours."""
+    out: list[_Step] = []
+    for step in steps:
+        if step[0] == "recorded":
+            reasons = tuple(_recorded(step[1], step[2], facts))
+        elif step[0] == "veto":
+            reasons = tuple(_veto(step[1], facts))
+        else:
+            out.append(step)
+            continue
+        if out and out[-1][0] == "reasons":
+            out[-1] = ("reasons", out[-1][1] + reasons)
+        elif reasons:
+            out.append(("reasons", reasons))
+    return out
+
+
+def _verdict(code: str, std: Standard, ctx: _Context, steps: list[_Step]) -> CountyVerdict:
+    reasons: list[Reason] = []
+    for step in steps:
+        kind = step[0]
+        if kind == "reasons":
+            reasons += step[1]
+        elif kind == "school":
+            reasons += _school_rule(step[1].id, ctx.failing.get(code, []), ctx.missing.get(code, 0))
+        elif kind == "cv_each":
+            if code not in ctx.cv_clean:
+                reasons += _cv_each(step[1].id, std, code, ctx)
+        elif kind == "cv_composite":
+            reasons += _cv_composite(step[1].id, step[1].limits, std, code, ctx)
+        else:
+            reasons += _computed(step[1], step[2], ctx.checks.get((code, step[2].id)))
     statuses = {r.status for r in reasons}
     verdict = "fail" if "fail" in statuses else "incomplete" if "missing" in statuses else "pass"
     return CountyVerdict(code, verdict, reasons)
+
+
+def _veto(veto: Any, facts: Mapping[str, Fact]) -> list[Reason]:
+    fact = facts.get(veto.id)
+    if fact is None or fact.passed is None:
+        return [Reason("veto", veto.id, "missing", f"未记录是否存在：{veto.zh}", f"not recorded: {veto.en}")]
+    if fact.passed is False:
+        return [Reason("veto", veto.id, "fail", f"一票否决：{veto.zh}", f"veto: {veto.en}")]
+    return []
 
 
 def _school_rule(rule_id: str, failing: list[str], missing: int) -> list[Reason]:
@@ -209,7 +300,7 @@ def _cv_each(rule_id: str, std: Standard, code: str, ctx: _Context) -> list[Reas
             if limit is None:
                 continue
             cv = ctx.cvs.get((code, section, ind.id))
-            if cv is None or pd.isna(cv):
+            if cv is None or cv != cv:  # missing or NaN
                 out.append(Reason("resource", f"{ind.id}.{section}", "missing",
                                   f"{SECTION_ZH[section]}{ind.zh}差异系数无法计算", f"{section} CV of {ind.id} cannot be computed"))
             elif cv > limit * (1 + REL_TOL):
@@ -223,7 +314,7 @@ def _cv_composite(rule_id: str, limits: Mapping[str, float], std: Standard, code
     out = []
     for section in std.sections:
         values = [ctx.cvs.get((code, section, ind.id)) for ind in std.indicators]
-        if not ctx.scoped_sections.get((code, section)) or any(v is None or pd.isna(v) for v in values):
+        if not ctx.scoped_sections.get((code, section)) or any(v is None or v != v for v in values):
             out.append(Reason("resource", f"{rule_id}.{section}", "missing", f"{SECTION_ZH[section]}综合差异系数无法计算",
                               f"{section} composite CV cannot be computed"))
             continue
@@ -241,7 +332,7 @@ def _computed(part: str, item: CountyItem, row: Mapping[str, Any] | None) -> lis
     failed, missing = int(row["failed"]), int(row["missing"])
     if failed:
         failing = row["failing"]
-        codes = sorted(c for c in (list(failing) if failing is not None else []) if c)
+        codes = sorted(filter(None, failing)) if failing is not None else []  # drops None and ""
         return [Reason(part, item.id, "fail", f"{item.zh}：{failed} 个学校未达到（{'、'.join(codes[:5])}）",
                        f"{item.en}: {failed} schools fail")]
     if missing:

@@ -88,6 +88,42 @@ def _floor_level(x: np.ndarray, p: np.ndarray, limit: float) -> float:
     return hi
 
 
+def _floor_levels(xs: list[np.ndarray], ps: list[np.ndarray], limits: list[float]) -> list[float]:
+    """``_floor_level`` for many groups at once, bit for bit the same.
+
+    Groups with the same number of schools are stacked into one array and bisected in step (each group
+    stops at its own tolerance); a row sum of a C-contiguous array is the same pairwise sum as the sum of
+    that row on its own, so every comparison sees exactly the value ``_cv`` gives.
+    """
+    out = [0.0] * len(xs)
+    by_size: dict[int, list[int]] = {}
+    for i, x in enumerate(xs):
+        by_size.setdefault(len(x), []).append(i)
+    for members in by_size.values():
+        if len(members) == 1 or len(xs[members[0]]) == 0:  # nothing to batch (or an empty group: raise as before)
+            for i in members:
+                out[i] = _floor_level(xs[i], ps[i], limits[i])
+            continue
+        x, p, limit = np.stack([xs[i] for i in members]), np.stack([ps[i] for i in members]), np.array(
+            [limits[i] for i in members])
+        lo, hi = x.min(axis=1), x.max(axis=1)
+        active = np.flatnonzero(hi - lo > 1e-7 * np.maximum(np.abs(hi), 1.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            while active.size:
+                mid = (lo[active] + hi[active]) / 2
+                xm, pa = np.maximum(x[active], mid[:, None]), p[active]
+                mean = (pa * xm).sum(axis=1) / pa.sum(axis=1)
+                cv = np.sqrt((pa * (xm - mean[:, None]) ** 2).sum(axis=1) / pa.sum(axis=1)) / mean
+                ok = (cv <= limit[active]) & (mean != 0)  # _cv is NaN (never within) when the mean is 0
+                hi[active[ok]] = mid[ok]
+                lo[active[~ok]] = mid[~ok]
+                still = hi[active] - lo[active] > 1e-7 * np.maximum(np.abs(hi[active]), 1.0)
+                active = active[still]
+        for j, i in enumerate(members):
+            out[i] = float(hi[j])
+    return out
+
+
 def cv_lifts(schools: pd.DataFrame, cvs: pd.DataFrame, std: Standard, top: int = 5) -> pd.DataFrame:
     """For each CV over its limit: the lifts that bring it within the limit, and the main drivers."""
     over = cvs[cvs["cv_limit"].notna() & (cvs["cv"] > cvs["cv_limit"])]
@@ -97,26 +133,30 @@ def cv_lifts(schools: pd.DataFrame, cvs: pd.DataFrame, std: Standard, top: int =
     index = scoped.groupby(["county_code", "section"]).indices
     codes, names = scoped["school_code"].to_numpy(), scoped["school_name"].to_numpy()
     students = scoped["students"].to_numpy(float)
-    out: dict[str, list[np.ndarray]] = {c: [] for c in LIFT_COLUMNS}
-    for r in over.itertuples(index=False):
-        ind = std.indicator(r.indicator)
-        rows = index[(r.county_code, r.section)]
-        x_all = scoped[ind.id].to_numpy(float)[rows]
+    values = {ind.id: scoped[ind.id].to_numpy(float) for ind in std.indicators}
+    units = {ind.id: scoped[f"{ind.id}__unit"].to_numpy(float) for ind in std.indicators if f"{ind.id}__unit" in scoped}
+    groups = []
+    for county, section, indicator, cv, limit in zip(over["county_code"].tolist(), over["section"].tolist(),
+                                                     over["indicator"].tolist(), over["cv"].tolist(),
+                                                     over["cv_limit"].tolist(), strict=True):
+        rows = index[(county, section)]
+        x_all = values[indicator][rows]
         ok = ~np.isnan(x_all)
-        rows, x, p = rows[ok], x_all[ok], students[rows][ok]
-        level = _floor_level(x, p, float(r.cv_limit))
+        groups.append((county, section, std.indicator(indicator), cv, limit, rows[ok], x_all[ok], students[rows][ok]))
+    levels = _floor_levels([g[6] for g in groups], [g[7] for g in groups], [float(g[4]) for g in groups])
+    out: dict[str, list[np.ndarray]] = {c: [] for c in LIFT_COLUMNS}
+    for (county, section, ind, cv, limit, rows, x, p), level in zip(groups, levels, strict=True):
         mean = (p * x).sum() / p.sum()
         share = p * (x - mean) ** 2
         share = share / share.sum() if share.sum() > 0 else share
         lift = np.maximum(level - x, 0.0)
         keep = lift > 0
         keep[np.argsort(-share)[:top]] = True
-        unit_col = f"{ind.id}__unit"
-        unit = scoped[unit_col].to_numpy(float)[rows] if unit_col in scoped else np.full(len(x), np.nan)
+        unit = units[ind.id][rows] if ind.id in units else np.full(len(x), np.nan)
         add = np.where(lift > 0, _additions(lift, unit, ind.gap.integer), 0.0) if ind.gap else np.full(len(x), np.nan)
         n = int(keep.sum())
-        for col, val in (("county_code", r.county_code), ("section", r.section), ("indicator", ind.id), ("cv", r.cv),
-                         ("cv_limit", r.cv_limit), ("level", level)):
+        for col, val in (("county_code", county), ("section", section), ("indicator", ind.id), ("cv", cv),
+                         ("cv_limit", limit), ("level", level)):
             out[col].append(np.full(n, val, dtype=object if isinstance(val, str) else float))
         out["school_code"].append(codes[rows][keep])
         out["school_name"].append(names[rows][keep])

@@ -1,0 +1,196 @@
+"""The assessment's SQL, compiled once and reused (DuckDB).
+
+Building the Ibis expressions of an assessment and compiling them to SQL takes longer than DuckDB takes
+to run them on a whole nation, and the result depends only on the standard, the split rule, the data
+dictionary and the input's schema. So on DuckDB the expressions are built once over placeholder tables,
+compiled to SQL, and kept (``_PLANS``); each run binds the placeholders to its input (a temporary view)
+and to its materialised school table, runs the SQL on the DuckDB connection and converts the Arrow
+results to the same pandas frames Ibis would give. Other backends (Spark) run the Ibis expressions.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.schema as sch
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+import pyarrow.types as pat
+
+from dudao.engine.checks import computed_items, county_checks
+from dudao.engine.cv import county_cvs
+from dudao.engine.indicators import (
+    section_elements,
+    shared_elements,
+    with_indicators,
+    with_school_rule,
+    with_scope,
+    with_split,
+)
+from dudao.standards.model import Dictionary, Standard
+
+SCHOOL_COLUMNS = ["county_code", "school_code", "school_name", "kind", "section", "students", "share", "in_scope",
+                  "excluded", "passed_count", "min_ratio", "school_pass"]
+# Placeholder table names in the compiled SQL; replaced by each run's own temporary names.
+INPUT, SCHOOLS, CVS = "__dudao_input__", "__dudao_schools__", "__dudao_cvs__"
+_PLANS: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+_KEEP = 32
+_LOCK = threading.Lock()
+
+
+def school_table(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None = None) -> ir.Table:
+    """The Ibis expression of the per-school-section table (not materialised)."""
+    split = with_scope(with_split(t, std, d, split_rule), std)
+    sections = split.filter(split.section.isin(list(std.sections)))
+    schools = with_school_rule(with_indicators(sections, std, d), std)
+    keep = list(SCHOOL_COLUMNS)
+    for ind in std.indicators:
+        keep += [c for c in (ind.id, f"{ind.id}__thr", f"{ind.id}__pass", f"{ind.id}__unit") if c in schools.columns]
+    return schools.select(*keep)
+
+
+def summary_table(s: ir.Table) -> ir.Table:
+    """Per county and section: school sections in scope, and those lacking data for the school rule."""
+    return s.group_by(["county_code", "section"]).aggregate(
+        in_scope=s.in_scope.cast("int64").sum(),
+        missing=(s.in_scope & s.school_pass.isnull()).cast("int64").sum(),
+    )
+
+
+def failing_rows(s: ir.Table) -> ir.Table:
+    return s.filter(s.in_scope & (s.school_pass == False))  # noqa: E712 - Ibis comparison
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    schema: sch.Schema
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The compiled SQL of one assessment, over the placeholder tables."""
+
+    schools: Query  # over INPUT
+    summary: Query  # over SCHOOLS
+    failing: Query  # over SCHOOLS
+    cvs: Query  # over SCHOOLS
+    lift_rows: Query  # over SCHOOLS and CVS: in-scope rows of the (county, section) pairs with a CV over its limit
+    checks: Query | None  # over INPUT; None when the standard has no computed items
+
+
+def _key(schema: sch.Schema, std: Standard, d: Dictionary, split_rule: str) -> tuple[Any, ...]:
+    """Everything the SQL depends on: the standard's whole content (not just its id: a standard can be
+    changed in memory), the split rule, the dictionary's shared and section elements and the input schema."""
+    return (std.model_dump_json(), split_rule, tuple(shared_elements(d)), tuple(section_elements(d)),
+            tuple((n, str(t)) for n, t in schema.items()))
+
+
+def plan_for(schema: sch.Schema, std: Standard, d: Dictionary, split_rule: str, con: Any) -> Plan:
+    """The compiled plan for this input schema and standard, compiled on first use."""
+    key = _key(schema, std, d, split_rule)
+    with _LOCK:
+        plan = _PLANS.get(key)
+        if plan is not None:
+            _PLANS.move_to_end(key)
+            return plan
+    plan = _compile(schema, std, d, split_rule, con)
+    with _LOCK:
+        _PLANS[key] = plan
+        while len(_PLANS) > _KEEP:
+            _PLANS.popitem(last=False)
+    return plan
+
+
+def _compile(schema: sch.Schema, std: Standard, d: Dictionary, split_rule: str, con: Any) -> Plan:
+    def query(expr: ir.Table) -> Query:
+        return Query(con.compile(expr), expr.schema())
+
+    src = ibis.table(schema, name=INPUT)
+    schools = school_table(src, std, d, split_rule)
+    s = ibis.table(schools.schema(), name=SCHOOLS)
+    cvs = county_cvs(s, std)
+    c = ibis.table(cvs.schema(), name=CVS)
+    over = c.filter(c.cv_limit.notnull() & (c.cv > c.cv_limit)).select(k_county=c.county_code, k_section=c.section)
+    scoped = s.filter(s.in_scope)
+    lift_rows = scoped.semi_join(over, [scoped.county_code == over.k_county, scoped.section == over.k_section])
+    checks = query(county_checks(with_scope(src, std), std, d)) if computed_items(std) else None
+    return Plan(query(schools), query(summary_table(s)), query(failing_rows(s)), query(cvs), query(lift_rows), checks)
+
+
+def _backend(t: ir.Table) -> Any:
+    try:
+        backend = t._find_backend()
+    except Exception:  # unbound or mixed tables: the generic path
+        return None
+    return backend if getattr(backend, "name", "") == "duckdb" else None
+
+
+def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, *, with_gaps: bool,
+             with_schools: bool) -> tuple[pd.DataFrame, ...] | None:
+    """Runs the assessment's SQL on DuckDB; None for other backends (the caller then runs Ibis)."""
+    con = _backend(t)
+    if con is None:
+        return None
+    plan = plan_for(t.schema(), std, d, split_rule or std.split.default_rule, con)
+    raw = con.con
+    tag = uuid.uuid4().hex[:16]
+    names = {INPUT: f"dudao_in_{tag}", SCHOOLS: f"dudao_s_{tag}", CVS: f"dudao_cv_{tag}"}
+
+    def sql(q: Query) -> str:
+        text = q.sql
+        for placeholder, name in names.items():
+            text = text.replace(f'"{placeholder}"', f'"{name}"')
+        return text
+
+    def fetch(q: Query) -> pd.DataFrame:
+        return to_pandas(raw.sql(sql(q)).to_arrow_table(), q.schema)
+
+    con._register_in_memory_tables(t)
+    raw.execute(f'CREATE TEMPORARY VIEW "{names[INPUT]}" AS {con.compile(t)}')
+    try:
+        raw.execute(f'CREATE TEMPORARY TABLE "{names[SCHOOLS]}" AS {sql(plan.schools)}')
+        summary, failing = fetch(plan.summary), fetch(plan.failing)
+        raw.execute(f'CREATE TEMPORARY TABLE "{names[CVS]}" AS {sql(plan.cvs)}')
+        cvs = fetch(Query(f'SELECT * FROM "{CVS}"', plan.cvs.schema))
+        # no computed items: the (empty) memtable of county_checks
+        checks = fetch(plan.checks) if plan.checks is not None else county_checks(t, std, d).execute()
+        schools = fetch(Query(f'SELECT * FROM "{SCHOOLS}"', plan.schools.schema)) if with_schools else None
+        if with_schools:
+            lift_rows = schools
+        elif with_gaps:
+            lift_rows = fetch(plan.lift_rows)
+        else:
+            lift_rows = failing.iloc[0:0]
+    finally:
+        raw.execute(f'DROP TABLE IF EXISTS "{names[CVS]}"')
+        raw.execute(f'DROP TABLE IF EXISTS "{names[SCHOOLS]}"')
+        raw.execute(f'DROP VIEW IF EXISTS "{names[INPUT]}"')
+    return summary, failing, cvs, checks, schools, lift_rows
+
+
+def to_pandas(table: pa.Table, schema: sch.Schema) -> pd.DataFrame:
+    """The pandas frame Ibis's DuckDB ``execute`` gives for this Arrow result (same dtypes and values).
+
+    Lists (``collect``) are taken as Python lists directly rather than mapped element by element.
+    """
+    from ibis.backends.duckdb.converter import DuckDBPandasData
+    from ibis.formats.pandas import PandasData
+
+    lists = {n for n, col in zip(table.column_names, table.columns, strict=True) if pat.is_list(col.type)}
+    df = pd.DataFrame({
+        name: (col.to_pylist() if (pat.is_nested(col.type) or pat.is_dictionary(col.type) or col.null_count)
+               else col.to_pandas())
+        for name, col in zip(table.column_names, table.columns, strict=True) if name not in lists
+    })
+    rest = sch.Schema({n: t for n, t in schema.items() if n not in lists})
+    df = PandasData.convert_table(DuckDBPandasData.convert_table(df, rest), rest)
+    for name in lists:
+        df[name] = pd.Series(table.column(name).to_pylist(), dtype=object, index=df.index)
+    return df[list(schema.names)]
