@@ -115,3 +115,17 @@ def test_framework_download_and_no_data_points(iworld):
     page = c.get(f"/inspection/{ev.pk}/rollup/").content.decode()
     assert 'id="lacking"' in page and "国家学生体质健康标准测试成绩（fitness2014）" in page
     assert 'id="total">—<' in page  # nothing scored, nothing invented
+
+
+def test_rollup_lists_the_other_evaluations_of_the_target(iworld):
+    from dudao.inspection import services as svc
+
+    u = iworld["users"]
+    ext = svc.create_evaluation(u["prov"], framework_id="quality2021", level="school", kind="external", year=2024,
+                                school_code=SCHOOL)
+    own = svc.create_evaluation(u["clerk"], framework_id="quality2021", level="school", kind="self", year=2024,
+                                school_code=SCHOOL)
+    page = client(u["prov"]).get(f"/inspection/{ext.pk}/rollup/").content.decode()
+    assert f'href="/inspection/{own.pk}/rollup/"' in page
+    page = client(u["clerk"]).get(f"/inspection/{own.pk}/rollup/").content.decode()
+    assert f'href="/inspection/{ext.pk}/rollup/"' in page  # the school sees the external evaluation of itself

@@ -314,7 +314,9 @@ def evaluation_rollup(request: Any, pk: int) -> Any:
             walk(c, depth + 1, node.id)
 
     walk(roll.total, 0, "")
-    return render(request, "web/inspection/rollup.html", {"ev": ev, "roll": roll, "rows": rows,
+    others = [{"ev": o, "total": svc.rollup(o).total} for o in _visible(request.user).filter(
+        county=ev.county, school_code=ev.school_code, year=ev.year, level=ev.level).exclude(pk=ev.pk)[:20]]
+    return render(request, "web/inspection/rollup.html", {"ev": ev, "roll": roll, "rows": rows, "others": others,
                                                           "lacking": [{"n": n, "data": data_zh(n)} for n in roll.lacking_data()],
                                                           "va_url": _va_url(ev)})
 
