@@ -14,8 +14,9 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext as translated  # of a label marked with gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from dudao.accounts.models import Role
@@ -189,8 +190,8 @@ def round_publish(request: Any, pk: int) -> Any:
 
 
 RAISE_STATES = {"provincial_evaluation", "recognised", "not_recognised", "national_checked"}
-SECTION_NAMES = {"primary": "小学", "junior": "初中", "senior": "高中"}
-VERDICTS = {"pass": "达标", "fail": "未达标", "incomplete": "数据不全"}
+SECTION_NAMES = {"primary": gettext_noop("小学"), "junior": gettext_noop("初中"), "senior": gettext_noop("高中")}
+VERDICTS = {"pass": gettext_noop("达标"), "fail": gettext_noop("未达标"), "incomplete": gettext_noop("数据不全")}
 
 
 def _number(value: Any) -> Any:
@@ -209,14 +210,15 @@ def _diff_rows(case: Case) -> list[dict[str, Any]]:
     for d in rows:
         what = d.get("what", "")
         if what == "verdict":
-            label, old, new = _("县级结论"), VERDICTS.get(d.get("old"), d.get("old")), VERDICTS.get(d.get("new"), d.get("new"))
+            label = _("县级结论")
+            old, new = (translated(VERDICTS[v]) if v in VERDICTS else v for v in (d.get("old"), d.get("new")))
         else:
             code = what.removeprefix("cv.")
             name = f"{code} {indicators[code]}" if code in indicators else code
             label = _("%(name)s 差异系数") % {"name": name} if what.startswith("cv.") else name
             old, new = _number(d.get("old")), _number(d.get("new"))
         school = d.get("school") or ""
-        out.append({"section": _(SECTION_NAMES[d["section"]]) if d.get("section") in SECTION_NAMES else "",
+        out.append({"section": translated(SECTION_NAMES[d["section"]]) if d.get("section") in SECTION_NAMES else "",
                     "school": f"{schools.get(school, '')} {school}".strip(), "what": label, "old": old, "new": new})
     return out
 
@@ -268,7 +270,7 @@ def _case_post(request: Any, case: Case, may_sample: bool, may_raise: bool) -> s
         return "site-visit"
     if action == "raise_tasks":
         if not may_raise:
-            messages.error(request, _("整改任务须由管辖本县的市级或省级督导人员在案卷附有评估结果后下达。"))
+            messages.error(request, _("整改任务须由管辖本县的市级或省级督导人员在案卷进入省级评估、附有评估结果后下达。"))
             return "rectification"
         try:
             deadline = dt.date.fromisoformat(post.get("deadline", ""))

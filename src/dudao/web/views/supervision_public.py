@@ -12,15 +12,18 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as translated  # of a label marked with gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from dudao.orgunits.models import OrgUnit
-from dudao.reports.common import VERDICT_SHORT
+from dudao.standards.model import load_workflow
 from dudao.supervision.announcements import public_list
-from dudao.supervision.models import Announcement, Task
+from dudao.supervision.models import Announcement
 
-SECTIONS = {"primary": "小学", "junior": "初中", "senior": "高中"}
+SECTIONS = {"primary": gettext_noop("小学"), "junior": gettext_noop("初中"), "senior": gettext_noop("高中")}
+VERDICTS = {"pass": gettext_noop("达标"), "fail": gettext_noop("未达标"), "incomplete": gettext_noop("数据不全")}
+STATES = {"open": gettext_noop("整改中"), "awaiting_verification": gettext_noop("待复核"), "closed": gettext_noop("已销号")}
 
 
 def _province(code: str) -> OrgUnit:
@@ -47,13 +50,15 @@ def public_announcement(request: Any, pk: int) -> Any:
     """One announcement, from its frozen content."""
     ann = get_object_or_404(Announcement.objects.select_related("province", "corrects"), pk=pk)
     body = ann.body
-    states = dict(Task.State.choices)
-    counties = [{**c, "verdict_zh": _(VERDICT_SHORT[c["verdict"]]) if c.get("verdict") in VERDICT_SHORT else "—",
-                 "state_label": _(c["state_zh"])} for c in body.get("counties", [])]
+    english = (get_language() or "").startswith("en")
+    wf = {s.code: s.en for s in load_workflow().states}
+    counties = [{**c, "verdict_zh": translated(VERDICTS[c["verdict"]]) if c.get("verdict") in VERDICTS else "—",
+                 "state_label": wf.get(c["state"], c["state_zh"]) if english else c["state_zh"]}
+                for c in body.get("counties", [])]
     names = {c["code"]: c["name"] for c in body.get("counties", [])}
     tasks = [{**t, "county_name": names.get(t["county"], t["county"]),
-              "section_zh": _(SECTIONS[t["section"]]) if t.get("section") in SECTIONS else "",
-              "state_zh": _(states[t["state"]]) if t.get("state") in states else t.get("state", "")}
+              "section_zh": translated(SECTIONS[t["section"]]) if t.get("section") in SECTIONS else "",
+              "state_zh": translated(STATES[t["state"]]) if t.get("state") in STATES else t.get("state", "")}
              for t in body.get("open_tasks", [])]
     later = list(ann.corrections.order_by("published_at", "pk"))
     ctx = {"ann": ann, "round": body.get("round", {}), "counties": counties, "tasks": tasks,

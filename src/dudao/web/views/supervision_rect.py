@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext as translated  # of a label in LABELS
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from dudao.accounts.models import Role
@@ -32,10 +34,15 @@ from dudao.web.views.supervision import _flow_message, _region_prefix
 
 STATES = dict(Task.State.choices)
 SOURCES = dict(Task.Source.choices)
+LABELS = frozenset({  # the labels of Task.State and Task.Source, for the catalogue
+    gettext_noop("整改中"), gettext_noop("待复核"), gettext_noop("已销号"),
+    gettext_noop("学校（学段）资源配置指标"), gettext_noop("差异系数"), gettext_noop("计算项目"),
+    gettext_noop("记录项目"), gettext_noop("一票否决"), gettext_noop("实地核查"),
+})
 
 
 def _label(value: str, table: dict[str, str]) -> str:
-    return _(table[value]) if value in table else value
+    return translated(str(table[value])) if value in table else value
 
 
 def _is_owner(task: Task, user: Any) -> bool:
