@@ -280,3 +280,17 @@ def test_cli_schedule_and_targets(world):
     assert "辽宁省" in r.output and "2025" in r.output
     r = runner.invoke(app, ["planning", "schedule", "--province", "99", "--year", "2026"])
     assert r.exit_code == 2 and "不是省、地市或县级代码" in r.output
+
+
+def test_demo_terms_are_reproducible_and_load_through_the_import(world):
+    from dudao.synth.terms import load_demo_terms, write_terms_workbook
+
+    schools = sorted(services._schools(COUNTY_A))
+    one = write_terms_workbook(world / "one.xlsx", [COUNTY_A, COUNTY_B], schools, seed=7)
+    two = write_terms_workbook(world / "two.xlsx", [COUNTY_A, COUNTY_B], schools, seed=7)
+    rows = [[list(r) for r in load_workbook(p)[SHEET_COUNTY].iter_rows(values_only=True)] for p in (one, two)]
+    assert rows[0] == rows[1] and len(rows[0]) == 1 + 2 * 2 * 2  # header + two posts × two terms × two counties
+    counts = load_demo_terms(world, "21", "demo", seed=7)
+    assert counts["county_terms"] == 2 * 2 * OrgUnit.objects.filter(level="county", code__startswith="21").count()
+    assert counts["principal_terms"] == len(services._schools("21"))
+    assert Term.objects.filter(school_code="").count() == counts["county_terms"]
