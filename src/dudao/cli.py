@@ -42,6 +42,9 @@ app.command("value-added")(quality_cli.value_added), synth_app.command("scores")
 from dudao.aid import cli as aid_cli  # noqa: E402
 
 app.add_typer(aid_cli.app, name="aid"), synth_app.command("students")(aid_cli.synth_students)
+from dudao.teachers.cli import app as teachers_app  # noqa: E402
+
+app.add_typer(teachers_app, name="teachers")
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])

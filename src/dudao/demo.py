@@ -50,6 +50,16 @@ def load(data_dir: Path, console: Console, actor: str) -> int:
     va_runs = demo_runs(latest, actor)
     console.print(f"  增值评价 / value-added：{'、'.join(r.subject for r in va_runs)}，每科 "
                   f"{va_runs[0].schools.count() if va_runs else 0} 所学校（合成成绩）")
+    from dudao.places.demo import load_demo  # school places: synthetic births, enrolment by grade, rooms, sites
+
+    pc = load_demo(seed=1)
+    console.print(f"  学位预测 / places：出生人口 {pc.get('births', 0)} 条，分年级在校生 {pc.get('grades', 0)} 条，"
+                  f"学区 {pc.get('zones', 0)} 个，学校位置 {pc.get('sites', 0)} 所")
+    from dudao.synth.teachers import load_demo as load_teachers  # teachers: rosters, staffing, rotation plan
+
+    tc = load_teachers(latest, actor, data_dir)
+    console.print(f"  教师 / teachers：{tc.get('counties', 0)} 个县 {tc.get('teachers', 0)} 名教师，任职经历 "
+                  f"{tc.get('service_periods', 0)} 段，交流记录 {tc.get('rotations', 0)} 条，示例轮岗方案交流 {tc.get('moves', 0)} 人")
     return latest
 
 

@@ -840,3 +840,6 @@ api.add_router("/supervision", supervision_router)
 from dudao.web.api_places import router as places_router  # noqa: E402
 
 api.add_router("/places", places_router)
+from dudao.web.api_teachers import router as teachers_router  # noqa: E402
+
+api.add_router("/teachers", teachers_router)

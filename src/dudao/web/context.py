@@ -21,6 +21,7 @@ def common(request: Any) -> dict[str, Any]:
                  ("rounds", _("督导评估"), getattr(user, "role", "") != Role.SCHOOL_CLERK),
                  ("planning", _("目标与安排"), getattr(user, "role", "") != Role.SCHOOL_CLERK),
                  ("places_home", _("学位预测"), getattr(user, "role", "") != Role.SCHOOL_CLERK),
+                 ("teachers_home", _("教师"), getattr(user, "role", "") != Role.SCHOOL_CLERK),
                  ("inspection_list", _("评价评分"), True), ("aid_home", _("学生资助"), True),
                  ("standards", _("标准"), True),
                  ("audit", _("审计日志"), can(user, AUDIT))]

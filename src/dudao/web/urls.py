@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("dudao.web.urls_quality")),  # value-added bands, quality-evaluation reports
     path("", include("dudao.web.urls_aid")),  # student aid: coverage dashboards, school lists, matches, notices
     path("", include("dudao.web.urls_places")),  # school places: projection, capacity, small schools
+    path("", include("dudao.web.urls_teachers")),  # teachers: staffing, rotation eligibility, rotation plans
     path("api/", include("dudao.web.urls_api")),  # JSON API (django-ninja), OpenAPI at /api/openapi.json
 ]

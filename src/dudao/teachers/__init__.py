@@ -1,0 +1,1 @@
+"""Teachers: records, staffing against standards, rotation eligibility and the rotation planner."""
