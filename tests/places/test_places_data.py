@@ -92,3 +92,34 @@ def test_unknown_scenario_and_horizon_are_refused(province):
     with pytest.raises(PlacesError) as exc:
         county_plan("210521", 5, "extreme")
     assert exc.value.error.code == "E_PL_SCENARIO"
+
+
+def test_cli_import_template_and_project(province, tmp_path):
+    from typer.testing import CliRunner
+
+    from dudao.cli import app
+    from dudao.places.models import ProjectionRun
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["places", "template", "--out", str(tmp_path / "t.xlsx")])
+    assert r.exit_code == 0 and (tmp_path / "t.xlsx").exists()
+    r = runner.invoke(app, ["places", "import", str(tmp_path / "t.xlsx")])  # headers only: nothing to store, no error
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["places", "project", "--county", "211321", "--horizon", "5", "--scenario", "high",
+                            "--out", str(tmp_path / "r.pdf")])
+    assert r.exit_code == 0, r.output
+    assert "回测" in r.output and (tmp_path / "r.pdf").read_bytes()[:4] == b"%PDF"
+    run = ProjectionRun.objects.get(county__code="211321")
+    assert run.horizon == 5 and run.document["scenario"] == "high"
+    r = runner.invoke(app, ["places", "project", "--county", "210521", "--scenario", "extreme"])
+    assert r.exit_code == 1 and "E_PL_SCENARIO" in r.output
+
+
+def test_every_places_error_code_is_documented():
+    from pathlib import Path
+
+    from dudao.places.errors import PlacesMessage
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    for m in PlacesMessage:
+        assert f"`{m.code}`" in doc, m

@@ -7,7 +7,7 @@ import pytest
 
 from dudao.engine.backends import connect
 from dudao.engine.projection import ScenarioSpec, Settings, backtest, mape, project
-from dudao.places.services import settings_for
+from dudao.places.params import settings_for
 
 SCEN = (ScenarioSpec("low", -0.03, 0.97, -0.01), ScenarioSpec("medium"), ScenarioSpec("high", 0.03, 1.03, 0.01))
 

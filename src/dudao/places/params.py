@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from dudao.engine.projection import ScenarioSpec, Settings
+from dudao.places.errors import PlacesError
+from dudao.places.errors import PlacesMessage as M
 from dudao.standards.model import DATA_DIR, Param, Sourced, _format_validation, _read_yaml, load_standard
 
 
@@ -102,3 +105,15 @@ def load_places(path: Path | None = None) -> PlacesParams:
         return PlacesParams.model_validate(data)
     except ValidationError as exc:
         raise _format_validation(path, exc, data) from None
+
+
+def settings_for(base_year: int, horizon: int, p: PlacesParams | None = None) -> Settings:
+    p = p or load_places()
+    pp = p.projection
+    if not 1 <= horizon <= pp.max_horizon:
+        raise PlacesError(M.HORIZON, max=pp.max_horizon)
+    return Settings(base_year=base_year, horizon=horizon, fit_years=int(pp.fit_years.value), entry_age=int(pp.entry_age.value),
+                    trend_years=int(pp.births_trend_years.value), trend_low=pp.births_trend_limits.low,
+                    trend_high=pp.births_trend_limits.high, default_progression=pp.default_progression.value,
+                    backtest_years=int(pp.backtest_years.value),
+                    scenarios=tuple(ScenarioSpec(s.id, s.births_change, s.intake_factor, s.migration) for s in p.scenarios))

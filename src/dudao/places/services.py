@@ -21,7 +21,7 @@ import pandas as pd
 from django.db import transaction
 
 from dudao.engine.backends import connect
-from dudao.engine.projection import ScenarioSpec, Settings, backtest, mape, project
+from dudao.engine.projection import Settings, backtest, mape, project
 from dudao.orgunits.models import OrgUnit
 from dudao.places.errors import PlacesError
 from dudao.places.errors import PlacesMessage as M
@@ -35,7 +35,7 @@ from dudao.places.models import (
     ProjectionRun,
     SchoolSite,
 )
-from dudao.places.params import PlacesParams, load_places
+from dudao.places.params import PlacesParams, load_places, settings_for
 from dudao.places.workbook import Checked, read_workbook
 from dudao.schools.models import School, SchoolYear, SectionYear
 from dudao.schools.validate import Issue
@@ -132,18 +132,6 @@ def store(records: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------ projection
-
-
-def settings_for(base_year: int, horizon: int, p: PlacesParams | None = None) -> Settings:
-    p = p or load_places()
-    pp = p.projection
-    if not 1 <= horizon <= pp.max_horizon:
-        raise PlacesError(M.HORIZON, max=pp.max_horizon)
-    return Settings(base_year=base_year, horizon=horizon, fit_years=int(pp.fit_years.value), entry_age=int(pp.entry_age.value),
-                    trend_years=int(pp.births_trend_years.value), trend_low=pp.births_trend_limits.low,
-                    trend_high=pp.births_trend_limits.high, default_progression=pp.default_progression.value,
-                    backtest_years=int(pp.backtest_years.value),
-                    scenarios=tuple(ScenarioSpec(s.id, s.births_change, s.intake_factor, s.migration) for s in p.scenarios))
 
 
 def births_frame(county_codes: list[str], p: PlacesParams | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
