@@ -143,3 +143,10 @@ def test_a_cycle_outside_the_policy_range_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(StandardsError, match="6 年不在 3–5 年之间"):
         load_planning(path=path)
+
+
+def test_a_term_that_already_ended_without_an_evaluation_says_so():
+    t = span(date(2021, 2, 1), date(2026, 1, 31))
+    ended = term_reasons(2026, [], [t], *W, today=date(2026, 11, 30))
+    assert ended[0].zh.endswith("任期内尚无督导评估（任期已结束）") and ended[0].en.endswith("(the term has ended)")
+    assert term_reasons(2026, [], [t], *W, today=date(2026, 1, 31))[0].zh.endswith("任期内尚无督导评估")

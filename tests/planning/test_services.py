@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 SCHOOL_A = "2121000001"
 HEAD, SECRETARY = "县（市、区）长", "县（市、区）委书记"
 PERSON = "测试人甲"
+JAN1 = dt.date(2026, 1, 1)  # "today" for the schedule: no 2026 term has ended yet
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_county_schedule_from_cases_records_and_terms(world):
                                       document="辽教督〔2023〕1号", actor="t")
     term(COUNTY_B, "county_head", dt.date(2021, 6, 1), dt.date(2026, 5, 31))  # evaluation 2023 inside: fine
     term(COUNTY_B, "party_secretary", dt.date(2024, 1, 1), dt.date(2027, 12, 31))  # ends 2027, nothing inside
-    sched = services.schedule("210000", 2026)
+    sched = services.schedule("210000", 2026, today=JAN1)
     a = line(sched, COUNTY_A)
     assert a is not None and a.due_year == 2026 and a.last == 2021 and [r.code for r in a.reasons] == ["cycle"]
     b = line(sched, COUNTY_B)
@@ -79,12 +80,12 @@ def test_county_schedule_from_cases_records_and_terms(world):
 
 def test_a_rejection_is_an_evaluation_and_an_open_case_is_shown(world):
     decide(COUNTY_A, "reject", dt.date(2024, 12, 1), "not_recognised")
-    assert line(services.schedule("210000", 2026), COUNTY_A) is None  # evaluated 2024: due 2029
+    assert line(services.schedule("210000", 2026, today=JAN1), COUNTY_A) is None  # evaluated 2024: due 2029
     rnd = Round.objects.create(province=county("210000"), title="2026年轮次", standard_id="youzhi2017", year=2025,
                                self_evaluation_due=dt.date(2026, 12, 1), prefecture_review_due=dt.date(2026, 12, 1),
                                provincial_evaluation_due=dt.date(2026, 12, 1), opened_by="t")
     Case.objects.create(round=rnd, county=county(COUNTY_B), state="submitted")
-    b = line(services.schedule("210000", 2026), COUNTY_B)
+    b = line(services.schedule("210000", 2026, today=JAN1), COUNTY_B)
     assert b is not None and b.in_progress == "2026年轮次"
 
 
@@ -92,7 +93,7 @@ def test_term_ending_this_year_with_and_without_an_evaluation(world):
     decide(COUNTY_A, "recognise", dt.date(2024, 3, 1), "recognised")
     term(COUNTY_A, "county_head", dt.date(2021, 7, 1), dt.date(2026, 6, 30))  # 2024 inside
     term(COUNTY_A, "party_secretary", dt.date(2024, 3, 2), dt.date(2026, 9, 30))  # starts the day after
-    a = line(services.schedule("210000", 2026), COUNTY_A)
+    a = line(services.schedule("210000", 2026, today=JAN1), COUNTY_A)
     assert a is not None and a.due_year == 2026 and len(a.reasons) == 1
     assert a.reasons[0].zh == "县（市、区）委书记任期 2024-03-02 至 2026-09-30，任期内尚无督导评估"
 
@@ -101,12 +102,12 @@ def test_cycle_length_comes_from_the_province_overlay(world, monkeypatch):
     from dudao.planning import policy
 
     decide(COUNTY_A, "recognise", dt.date(2023, 3, 1), "recognised")
-    assert line(services.schedule("210000", 2026), COUNTY_A) is None  # 3 years on the national 5-year cycle
+    assert line(services.schedule("210000", 2026, today=JAN1), COUNTY_A) is None  # 3 years on the national 5-year cycle
     real = policy.load_overlay
     policy.load_planning.cache_clear()
     monkeypatch.setattr(policy, "load_overlay", lambda p: {**real(p), "planning": {"cycles": {"supervision": {"years": 3}}}})
     try:
-        a = line(services.schedule("210000", 2026), COUNTY_A)
+        a = line(services.schedule("210000", 2026, today=JAN1), COUNTY_A)
         assert a is not None and "已满 3 年（周期 3 年）" in a.reasons[0].zh
     finally:
         policy.load_planning.cache_clear()
@@ -114,7 +115,7 @@ def test_cycle_length_comes_from_the_province_overlay(world, monkeypatch):
 
 def test_school_due_for_principal_term_and_quality_cycle(world):
     term(COUNTY_A, "principal", dt.date(2022, 9, 1), dt.date(2026, 8, 31), school=SCHOOL_A)
-    sched = services.schedule(COUNTY_A, 2026)
+    sched = services.schedule(COUNTY_A, 2026, today=JAN1)
     s = line(sched, SCHOOL_A, "quality")
     assert s is not None and s.level == "school" and s.due_year == 2026
     assert "校长任期 2022-09-01 至 2026-08-31，任期内尚无质量评价" in [r.zh for r in s.reasons]
@@ -132,14 +133,14 @@ def test_quality_evaluations_from_the_inspection_app(world, django_user_model):
         Evaluation.objects.create(framework=fv, level="school", kind=kind, county=county(COUNTY_A), school_code=SCHOOL_A,
                                   year=year, title="t", lead=lead, created_by="t")
     term(COUNTY_A, "principal", dt.date(2019, 9, 1), dt.date(2026, 8, 31), school=SCHOOL_A)
-    sched = services.schedule(COUNTY_A, 2026)
+    sched = services.schedule(COUNTY_A, 2026, today=JAN1)
     s = line(sched, SCHOOL_A, "quality")  # the external 2022 evaluation is inside the term: not due in 2026;
     assert s is not None and s.due_year == 2027 and s.last == 2022  # the 2025 self-evaluation alone does not count
     assert [r.code for r in s.reasons] == ["cycle"] and sched.quality_available
 
 
 def test_schedule_export(world):
-    out = services.export_schedule(services.schedule("210000", 2026), world / "s.xlsx")
+    out = services.export_schedule(services.schedule("210000", 2026, today=JAN1), world / "s.xlsx")
     ws = load_workbook(out)["评价安排"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("到期年份", "对象", "代码")

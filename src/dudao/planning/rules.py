@@ -65,26 +65,33 @@ def cycle_reasons(year: int, evaluated: Sequence[Evaluated], cycle_years: int, w
     return []
 
 
-def term_reasons(year: int, evaluated: Sequence[Evaluated], terms: Iterable[Span], what_zh: str, what_en: str) -> list[Reason]:
-    """Due in ``year`` when a term ends in that year and no evaluation falls within it (start and end included)."""
+def term_reasons(year: int, evaluated: Sequence[Evaluated], terms: Iterable[Span], what_zh: str, what_en: str,
+                 today: date | None = None) -> list[Reason]:
+    """Due in ``year`` when a term ends in that year and no evaluation falls within it (start and end included).
+
+    A term that ended before ``today`` is still listed, marked as ended: the rule was missed for it.
+    """
     out = []
     for t in sorted(terms, key=lambda t: (t.end, t.post_zh)):
         if t.end.year != year or any(_within(e, t) for e in evaluated):
             continue
-        out.append(Reason("term", f"{t.post_zh}任期 {t.start:%Y-%m-%d} 至 {t.end:%Y-%m-%d}，任期内尚无{what_zh}",
-                          f"the {t.post_en}'s term {t.start:%Y-%m-%d} to {t.end:%Y-%m-%d} has no {what_en} in it"))
+        ended = today is not None and t.end < today
+        out.append(Reason("term", f"{t.post_zh}任期 {t.start:%Y-%m-%d} 至 {t.end:%Y-%m-%d}，任期内尚无{what_zh}"
+                          + ("（任期已结束）" if ended else ""),
+                          f"the {t.post_en}'s term {t.start:%Y-%m-%d} to {t.end:%Y-%m-%d} has no {what_en} in it"
+                          + (" (the term has ended)" if ended else "")))
     return out
 
 
 def due(year: int, evaluated: Sequence[Evaluated], terms: Sequence[Span], cycle_years: int, what_zh: str,
-        what_en: str) -> tuple[int, list[Reason]] | None:
+        what_en: str, today: date | None = None) -> tuple[int, list[Reason]] | None:
     """The first of ``year`` and ``year + 1`` in which an evaluation is due, with every reason; None if neither.
 
     Next year's reasons assume no evaluation happens this year.
     """
     for y in (year, year + 1):
-        reasons = cycle_reasons(y, evaluated, cycle_years, what_zh, what_en) + term_reasons(y, evaluated, terms, what_zh,
-                                                                                            what_en)
+        reasons = (cycle_reasons(y, evaluated, cycle_years, what_zh, what_en)
+                   + term_reasons(y, evaluated, terms, what_zh, what_en, today))
         if reasons:
             return y, reasons
     return None

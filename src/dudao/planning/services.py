@@ -217,8 +217,9 @@ def _spans(terms: Iterable[Term], plan: Planning) -> dict[str, list[Span]]:
     return out
 
 
-def schedule(code: str, year: int | None = None) -> Schedule:
-    """Who is due for evaluation in ``year`` or the next, and why (no personal names)."""
+def schedule(code: str, year: int | None = None, today: dt.date | None = None) -> Schedule:
+    """Who is due for evaluation in ``year`` or the next, and why (no personal names); terms that ended before
+    ``today`` (default: the real date) are marked as ended."""
     unit = region(code)
     year = year or dt.date.today().year
     if not 2000 <= year <= 2100:
@@ -233,10 +234,11 @@ def schedule(code: str, year: int | None = None) -> Schedule:
     schools = _schools(prefix)
     quality = quality_evaluations(prefix, plan.cycles.quality.counts)
     lines: list[DueLine] = []
+    today = today or dt.date.today()
     sup = plan.cycles.supervision
     for c, name in counties.items():
         dates = evaluated.get(c, [])
-        found = due(year, dates, spans.get(c, []), sup.years, *KIND_WORDS["supervision"])
+        found = due(year, dates, spans.get(c, []), sup.years, *KIND_WORDS["supervision"], today)
         if found:
             lines.append(DueLine(found[0], "county", "supervision", c, name, c, name,
                                  max((year_of(d) for d in dates), default=None), found[1], cases.get(c, "")))
@@ -259,13 +261,13 @@ def schedule(code: str, year: int | None = None) -> Schedule:
         if quality is None:
             break
         dates = quality.get(c, [])
-        found = due(year, dates, spans.get(c, []), qual.years, *KIND_WORDS["quality"])
+        found = due(year, dates, spans.get(c, []), qual.years, *KIND_WORDS["quality"], today)
         if found:
             lines.append(DueLine(found[0], "county", "quality", c, name, c, name,
                                  max((year_of(d) for d in dates), default=None), found[1]))
     for s, (sname, county) in schools.items():
         dates = (quality or {}).get(s, [])
-        found = due(year, dates, spans.get(s, []), qual.years, *KIND_WORDS["quality"])
+        found = due(year, dates, spans.get(s, []), qual.years, *KIND_WORDS["quality"], today)
         if found:
             lines.append(DueLine(found[0], "school", "quality", s, sname, county, counties.get(county, county),
                                  max((year_of(d) for d in dates), default=None), found[1]))
