@@ -96,7 +96,7 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
 def _rename(frame: pd.DataFrame, spec: ValueAddedSpec) -> dict[str, str]:
     """System name → the file's header, for the columns found."""
     headers = {str(c).strip(): c for c in frame.columns}
-    found = {}
+    found: dict[str, Any] = {}
     for code, names in spec.columns.items():
         hit = next((headers[n] for n in names if n in headers), None)
         if hit is not None:
@@ -173,8 +173,8 @@ def check_frame(raw: pd.DataFrame, file: str, first_row: int = 2, covariates: Se
     found = _rename(raw, spec)
     for code in REQUIRED:
         if code not in found:
-            raise ValueAddedError(VAMessage.HEADER, file=file, column=spec.columns[code][0],
-                                  names="、".join(spec.columns[code]))
+            names = spec.columns[code]  # type: ignore[index]
+            raise ValueAddedError(VAMessage.HEADER, file=file, column=names[0], names="、".join(names))
     if covariates is None:
         chosen = [c.code for c in spec.covariates if c.code in found]
     else:

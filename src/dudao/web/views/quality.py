@@ -69,7 +69,7 @@ def _chart(rows: list[SchoolValueAdded], words: dict[str, str]) -> dict[str, Any
         data.append({
             "type": "scatter", "mode": "markers", "name": words[band], "y": [y for y, _r in mine],
             "x": [r.estimate for _y, r in mine], "marker": {"color": BAND_COLOURS[band], "size": 7},
-            "error_x": {"type": "data", "symmetric": False, "array": [r.upper - r.estimate for _y, r in mine],  # type: ignore[operator]
+            "error_x": {"type": "data", "symmetric": False, "array": [r.upper - r.estimate for _y, r in mine],
                         "arrayminus": [r.estimate - r.lower for _y, r in mine], "color": BAND_COLOURS[band],  # type: ignore[operator]
                         "thickness": 2, "width": 0},
             "customdata": [reverse("va_school", kwargs={"code": r.school_code}) for _y, r in mine],
