@@ -32,6 +32,7 @@ def value_added(
     from dudao.quality.errors import ValueAddedError
     from dudao.quality.scores_io import read_scores, write_results
     from dudao.quality.scores_io import value_added as compute
+    from dudao.standards.model import StandardsError
 
     if save and year is None:
         raise typer.BadParameter("--save 需要 --year / --save needs --year")
@@ -48,6 +49,9 @@ def value_added(
         path = write_results(result, out)
     except ValueAddedError as exc:
         err_console.print(f"[bold red]错误 / error[/] {exc.error.code}: {exc.message_zh}\n  {exc.message_en}")
+        raise typer.Exit(2) from None
+    except StandardsError as exc:  # a malformed valueadded.yaml
+        err_console.print(f"[bold red]错误 / error:[/] {exc}")
         raise typer.Exit(2) from None
     _print(result)
     console.print(f"已写出 / written: {path}")
