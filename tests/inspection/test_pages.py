@@ -129,3 +129,26 @@ def test_rollup_lists_the_other_evaluations_of_the_target(iworld):
     assert f'href="/inspection/{own.pk}/rollup/"' in page
     page = client(u["clerk"]).get(f"/inspection/{own.pk}/rollup/").content.decode()
     assert f'href="/inspection/{ext.pk}/rollup/"' in page  # the school sees the external evaluation of itself
+
+
+def test_raise_a_finding_from_the_page(iworld):
+    from dudao.inspection import services as svc
+    from dudao.supervision.models import Task
+
+    u, case = iworld["users"], iworld["case"]
+    SampledSchool.objects.create(case=case, school_code=SCHOOL, school_name="测试学校0001", section="primary",
+                                 stratum="primary/rural", reason="failing", seed=1)
+    (ev,) = svc.create_site_visits(u["pref"], case, [u["expert1"], u["expert2"]])
+    svc.assign_all(ev, u["pref"], [u["expert1"]])
+    fw = svc.framework_of(ev.framework)
+    for p in svc.scored_points(fw, "school"):
+        svc.save_score(ev, u["expert1"], p.id, 0 if p.id == "V3.1.1" else fw.rubric_of(p).high)
+    svc.submit(ev, u["expert1"])
+    page = client(u["expert1"]).get(f"/inspection/{ev.pk}/").content.decode()
+    assert 'id="findings"' in page and 'class="raise"' not in page  # 督学 see findings, do not raise tasks
+    r = client(u["pref"]).post(f"/inspection/{ev.pk}/", {"action": "raise", "point": "V3.1.1", "deadline": "2025-10-01"})
+    assert r.status_code == 302
+    task = Task.objects.get(item="V3.1.1")
+    assert task.raised_by == "pref" and str(task.deadline) == "2025-10-01"
+    page = client(u["pref"]).get(f"/inspection/{ev.pk}/").content.decode()
+    assert "已下达，期限 2025-10-01" in page

@@ -289,3 +289,39 @@ def test_a_submitted_score_cannot_change_even_around_the_services(iworld):
         Evidence.objects.create(score=score, name="x", size=1, sha256="0" * 64, data=b"x", uploaded_by="expert1")
     score.refresh_from_db()
     assert score.value == 5
+
+
+def test_a_site_visit_finding_becomes_a_rectification_task(iworld):
+    import datetime as dt
+
+    from dudao.supervision.errors import WorkflowError
+    from dudao.supervision.models import Task
+
+    u, case = iworld["users"], iworld["case"]
+    SampledSchool.objects.create(case=case, school_code=SCHOOL, school_name="测试学校0001", section="primary",
+                                 stratum="primary/rural", reason="failing", seed=1)
+    (ev,) = svc.create_site_visits(u["prov"], case, [u["expert1"], u["expert2"]])
+    fw = svc.framework_of(ev.framework)
+    assert fw.findings is not None and fw.findings.below == 60
+    for p in svc.scored_points(fw, "school"):
+        rubric = fw.rubric_of(p)
+        best = rubric.high
+        for who in ("expert1", "expert2"):  # all met, except V2.1.2 (music and art rooms) judged "no" by both
+            svc.save_score(ev, u[who], p.id, 0 if p.id == "V2.1.2" else best)
+    assert svc.findings(ev) == []  # drafts count for nothing
+    svc.submit(ev, u["expert1"])
+    svc.submit(ev, u["expert2"])
+    assert [n.id for n in svc.findings(ev)] == ["V2.1.2"]
+    due = dt.date(2025, 9, 1)
+    with pytest.raises(InspectionError) as exc:
+        svc.raise_finding(ev, u["prov"], "V2.1.1", due)
+    assert code(exc) == "E_INSP_NOT_FINDING"
+    with pytest.raises(WorkflowError):
+        svc.raise_finding(ev, u["expert1"], "V2.1.2", due)  # 督学 do not raise tasks (supervision's rule)
+    task = svc.raise_finding(ev, u["prov"], "V2.1.2", due)
+    assert (task.source, task.item, task.school_code, task.case, task.owner_unit, task.deadline) == (
+        Task.Source.SITE_VISIT, "V2.1.2", SCHOOL, case, COUNTY_A, due)
+    assert "音乐、美术专用教室" in task.description
+    with pytest.raises(InspectionError) as exc:
+        svc.raise_finding(ev, u["prov"], "V2.1.2", due)
+    assert code(exc) == "E_INSP_RAISED"

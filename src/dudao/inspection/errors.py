@@ -31,6 +31,10 @@ class InspectionMessage(CodedMessage):
     UPLOAD_ROLE = ("E_INSP_UPLOAD_ROLE", "评价框架须由省级管理员上传", "frameworks are uploaded by a province administrator")
     FRAMEWORK = ("E_INSP_FRAMEWORK", "没有评价框架“{framework}”", "there is no framework '{framework}'")
     EVIDENCE = ("E_INSP_EVIDENCE", "佐证文件“{name}”超过 {mb} MB", "evidence file '{name}' is larger than {mb} MB")
+    RAISED = ("E_INSP_RAISED", "考查要点“{point}”已下达过整改任务", "a rectification task was already raised for point '{point}'")
+    NOT_FINDING = ("E_INSP_NOT_FINDING", "考查要点“{point}”不是核查发现（汇总得分不低于 {below}，或尚无得分）",
+                   "point '{point}' is not a finding (its score is not below {below}, or it has none)")
+    DEADLINE = ("E_INSP_DEADLINE", "请填写整改期限（YYYY-MM-DD）", "give the deadline as YYYY-MM-DD")
     CASE = ("E_INSP_CASE", "该案件尚未抽取实地核查学校", "no schools have been sampled for this case yet")
 
 

@@ -629,3 +629,39 @@ def check_view(user: Any, ev: Evaluation) -> None:
         check(user, VIEW, school=(ev.school_code, ev.county.code))
     else:
         check(user, VIEW, region=ev.county.code)
+
+
+# ------------------------------------------------------------------ site-visit findings → rectification
+
+
+def findings(ev: Evaluation) -> list[Node]:
+    """Points whose resolved score is below the framework's finding line (none when the framework has none)."""
+    fw = framework_of(ev.framework)
+    if fw.findings is None:
+        return []
+    return [n for n in rollup(ev).nodes() if n.kind == "point" and n.value is not None and n.value < fw.findings.below]
+
+
+def raise_finding(ev: Evaluation, user: Any, point_id: str, deadline: Any) -> Any:
+    """Raises a rectification task (source: site visit) for a finding, through the supervision workflow's rules."""
+    from django.db import IntegrityError
+
+    from dudao.supervision.models import Task
+    from dudao.supervision.rectification import raise_task
+
+    fw = framework_of(ev.framework)
+    node = next((n for n in findings(ev) if n.id == point_id), None)
+    if node is None:
+        raise InspectionError(M.NOT_FINDING, point=point_id, below=fw.findings.below if fw.findings else "—")
+    label = " / ".join(f"{s.inspector}：{s.label}" for s in node.scores)
+    if node.basis == "reconciled":
+        label = f"协调结果 {fw.rubric_of(fw.point(point_id)).label(node.raw)}"
+    where = f"{ev.school_name}（{ev.section_label}）" if ev.school_code else ev.county.name
+    description = f"实地核查发现：{where} {point_id} {node.zh} —— {label}（评价 #{ev.pk}）"
+    try:
+        with transaction.atomic():
+            task = raise_task(ev.county.code, ev.year, user, Task.Source.SITE_VISIT, point_id, description, deadline,
+                              school_code=ev.school_code, case=ev.case)
+    except IntegrityError:
+        raise InspectionError(M.RAISED, point=point_id) from None
+    return task

@@ -203,6 +203,13 @@ class Structure(BaseModel):
     source: str = ""
 
 
+class Findings(_Node):
+    """Which resolved point scores count as findings that can become rectification tasks (0–100 scale)."""
+
+    below: float = Field(ge=0, le=100)
+    zh: str = ""
+
+
 class Framework(_Node):
     """An evaluation framework or checklist."""
 
@@ -215,6 +222,7 @@ class Framework(_Node):
     structure: Structure = Structure()
     rubrics: dict[str, Rubric]
     data_sources: dict[str, DataSource] = Field(default_factory=dict)
+    findings: Findings | None = None
     levels: list[Level] = Field(min_length=1)
 
     def level(self, level_id: str) -> Level:

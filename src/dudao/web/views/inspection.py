@@ -27,6 +27,7 @@ from dudao.inspection.models import SECTION_ZH, Assignment, Evaluation, Evidence
 from dudao.schools.models import SchoolYear, SectionYear
 from dudao.standards.checklists import ChecklistError, available_frameworks, load_framework
 from dudao.supervision.models import Case
+from dudao.supervision.rectification import INSPECTORS as RAISERS
 
 CREATOR_ROLES = {Role.COUNTY_BUREAU, Role.SCHOOL_CLERK, Role.PROVINCE_INSPECTOR, Role.PREFECTURE_INSPECTOR}
 
@@ -178,6 +179,8 @@ def evaluation_detail(request: Any, pk: int) -> Any:
     """An evaluation: its pinned framework, the points with assignees and submitted scores; the lead assigns."""
     ev = _evaluation(request, pk)
     user = request.user
+    if request.method == "POST" and request.POST.get("action") == "raise":
+        return _raise_finding(request, ev)
     if request.method == "POST":
         ids = [i for i in request.POST.getlist("inspectors") if i]
         ids = [i for i in ids if i.isdigit()] if all(i.isdigit() for i in ids) else ["-"]
@@ -202,7 +205,36 @@ def evaluation_detail(request: Any, pk: int) -> Any:
     return render(request, "web/inspection/detail.html", {
         "ev": ev, "fw": svc.framework_of(ev.framework), "tree": _tree(ev), "forms": forms, "is_lead": is_lead,
         "candidates": svc.assignable_users(ev) if is_lead else [], "mine": svc.my_assignments(ev, user),
-        "flags": [f for f in svc.flags(ev) if f.reconciliation is None], "va_url": _va_url(ev)})
+        "flags": [f for f in svc.flags(ev) if f.reconciliation is None], "va_url": _va_url(ev),
+        "findings": _findings(ev, user), "may_raise": user.role in RAISERS, "due": dt.date.today() + dt.timedelta(days=90)})
+
+
+def _findings(ev: Evaluation, user: Any) -> list[dict[str, Any]]:
+    """The evaluation's findings with the rectification task already raised for each (if any)."""
+    from dudao.supervision.models import Task
+
+    raised = {t.item: t for t in Task.objects.filter(county=ev.county, year=ev.year, source=Task.Source.SITE_VISIT,
+                                                     school_code=ev.school_code, case=ev.case)}
+    return [{"n": n, "task": raised.get(n.id)} for n in svc.findings(ev)]
+
+
+def _raise_finding(request: Any, ev: Evaluation) -> Any:
+    from dudao.supervision.errors import WorkflowError
+
+    try:
+        deadline = dt.date.fromisoformat(request.POST.get("deadline", ""))
+    except ValueError:
+        messages.error(request, _msg(InspectionError(svc.M.DEADLINE)))
+        return redirect("inspection_detail", pk=ev.pk)
+    try:
+        task = svc.raise_finding(ev, request.user, request.POST.get("point", ""), deadline)
+    except InspectionError as exc:
+        messages.error(request, _msg(exc))
+    except WorkflowError as exc:
+        messages.error(request, exc.message_en if _english() else exc.message_zh)
+    else:
+        messages.success(request, _("已下达整改任务（期限 %(d)s）。") % {"d": task.deadline})
+    return redirect("inspection_detail", pk=ev.pk)
 
 
 # ------------------------------------------------------------------ scoring form
