@@ -109,3 +109,13 @@ def test_the_file_path_gives_the_same_estimates_on_spark(tmp_path, scores):
     assert spark.provenance["engine"] == "spark"
     pd.testing.assert_frame_equal(duck.frame().select_dtypes("number"), spark.frame().select_dtypes("number"), rtol=1e-8)
     assert list(duck.frame().band) == list(spark.frame().band)
+
+
+def test_codes_typed_as_numbers_or_padded_are_read_as_codes():
+    from dudao.quality.scores_io import check_frame
+
+    raw = pd.DataFrame({"学籍号": [1, 2, 3, 4], "学校标识码": [3121000001.0, 3121000001.0, " 3121000002", "3121000002"],
+                        "前测成绩": [1, 2, 3, 4], "后测成绩": [2, 3, None, 5]}, dtype=object)
+    frame = check_frame(raw, "x.xlsx").frame
+    assert list(frame.school_code.astype(str)) == ["3121000001", "3121000001", "3121000002", "3121000002"]
+    assert frame.post.isna().sum() == 1

@@ -133,16 +133,17 @@ def _numbers(raw: pd.Series, file: str, column: str, first_row: int, yes_no: boo
 
 def _text_category(col: pd.Series) -> pd.Series:
     """Codes and names as trimmed text, stored as categories (each distinct value once)."""
-    if pd.api.types.is_float_dtype(col):  # a code read as a number: 3121000001.0 → 3121000001
-        col = col.map(lambda v: None if pd.isna(v) else f"{v:.0f}")
     cat = col.astype("category")
     cats = cat.cat.categories
-    cleaned = [str(c).strip() for c in cats]
-    if cleaned != [str(c) for c in cats]:  # padded text: trim every row (rare)
-        cat = col.astype("string").str.strip().astype("category")
-    elif not all(isinstance(c, str) for c in cats):
-        cat = cat.cat.rename_categories(cleaned)
-    return cat
+    cleaned = [f"{c:.0f}" if isinstance(c, float) and c.is_integer() else str(c).strip() for c in cats]
+    if cleaned == list(cats):
+        return cat
+    if len(set(cleaned)) == len(cleaned):
+        return cat.cat.rename_categories(cleaned)
+    uniq, inverse = np.unique(np.asarray(cleaned, dtype=object), return_inverse=True)  # " 1" and "1" become one
+    codes = cat.cat.codes.to_numpy()
+    return pd.Series(pd.Categorical.from_codes(np.where(codes >= 0, inverse[codes], -1), categories=uniq),
+                     index=col.index)
 
 
 def _ids(col: pd.Series) -> pd.Series:
