@@ -22,6 +22,7 @@ def demand_chart(section: Mapping[str, Any], title: str) -> str:
     """SVG: recorded students, the projection (medium line, low–high band) and the capacity line."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     from dudao.reports.charts import _rc, _svg
 
@@ -49,6 +50,7 @@ def demand_chart(section: Mapping[str, Any], title: str) -> str:
         ax.set_ylabel("在校生（人）")
         ax.grid(axis="y", color="#dddddd", lw=0.5)
         ax.set_ylim(bottom=0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=7, loc="lower left", frameon=False, ncol=2)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)

@@ -173,7 +173,7 @@ def province_histories(seed: int, sections: Sequence[Mapping[str, Any]], centres
             continue
         gs = list(GRADES[r.section])
         if r.kind == "teaching_point":
-            gs = gs[: int(rng.integers(2, 5))]  # teaching points teach only the lower grades
+            gs = gs[: 2 + int(r.school_code[-1]) % 3]  # teaching points teach only grades 1–2, 1–3 or 1–4
         w = gen[cidx[r.county_code], yidx[r.year], gs]
         st = _largest_remainder(int(r.students), w)
         cl = _largest_remainder(int(r.classes or 0), st.astype(float), minimum=1)
