@@ -79,6 +79,10 @@ def test_external_evaluation_through_the_pages(iworld):
     assert client(u["other_pref"]).get(f"/inspection/evidence/{evidence.pk}/").status_code == 403
     listing = client(u["expert1"]).get("/inspection/?kind=external&year=2024").content.decode()
     assert f'/inspection/{ev.pk}/score/' in listing
+    for query, shown in (("region=210500", True), ("region=210000", True), (f"region={SCHOOL}", True),
+                         ("region=211300", False), ("region=2121000002", False), ("kind=self", False),
+                         ("year=2023", False)):
+        assert (f'href="/inspection/{ev.pk}/"' in prov.get(f"/inspection/?{query}").content.decode()) == shown, query
     assert ev.title not in client(u["other_county"]).get("/inspection/").content.decode()
 
 

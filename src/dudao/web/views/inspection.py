@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -82,8 +81,11 @@ def evaluation_list(request: Any) -> Any:
     """Evaluations in the user's area, filtered by region (code prefix), year and kind."""
     qs = _visible(request.user)
     region, year, kind = request.GET.get("region", "").strip(), request.GET.get("year", "").strip(), request.GET.get("kind", "")
-    if region.isdigit():
-        qs = qs.filter(Q(county__code__startswith=region.rstrip("0") or region) | Q(school_code=region))
+    if region.isdigit() and len(region) == 10:
+        qs = qs.filter(school_code=region)
+    elif region.isdigit() and len(region) == 6:  # a province, prefecture or county code: its subtree
+        prefix = region[:2] if region[2:] == "0000" else region[:4] if region[4:] == "00" else region
+        qs = qs.filter(county__code__startswith=prefix)
     if year.isdigit():
         qs = qs.filter(year=int(year))
     if kind in Evaluation.Kind.values:
