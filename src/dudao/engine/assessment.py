@@ -7,6 +7,7 @@ missing (listed); otherwise ``pass``. Missing data never passes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,12 +93,20 @@ def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
     if tables is None:
         tables = _run_ibis(t, std, d, split_rule, with_gaps=with_gaps, with_schools=with_schools)
     summary, failing, cvs, checks, schools, lift_rows = tables
-    if not with_schools:
-        schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
+    pending = checks if isinstance(checks, Future) else None  # still running on the backend: work meanwhile
+    try:
+        if not with_schools:
+            schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
+        gaps = school_gaps(failing, std) if with_gaps else pd.DataFrame()
+        lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
+    except BaseException:
+        if pending is not None:
+            wait([pending])  # never leave the connection in use
+        raise
+    if pending is not None:
+        checks = pending.result()
     ctx = _Context.build(summary, failing, cvs, checks, std)
     verdicts = county_verdicts(std, ctx, facts or {})
-    gaps = school_gaps(failing, std) if with_gaps else pd.DataFrame()
-    lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)
 
 

@@ -8,6 +8,8 @@ import ibis.expr.types as ir
 from dudao.engine.indicators import section_elements, shared_elements
 from dudao.standards.model import Dictionary, Standard
 
+KEYS = ("county_code", "school_code", "school_name", "kind", "section", "in_scope")
+
 
 def computed_items(std: Standard) -> list[str]:
     return [i.id for i in [*std.guarantee, *std.quality] if i.kind == "computed" and i.check]
@@ -30,6 +32,9 @@ def county_checks(t: ir.Table, std: Standard, d: Dictionary) -> ir.Table:
     if not items:
         return ibis.memtable({"county_code": [], "item": [], "checked": [], "failed": [], "missing": [],
                               "failing": []})
+    # only the columns the checks read (a backend may otherwise carry every input column through the window)
+    needed = set().union(*(std.formulas[i.id].names for i in items))
+    t = t.select(*dict.fromkeys([*KEYS, *(c for c in t.columns if c in needed)]))
     scope = t.in_scope.max().over(ibis.window(group_by=[t.school_code]))
     t = t.mutate(in_scope_school=scope)
     compulsory = t.filter(t.section.isin(list(std.sections)))

@@ -22,6 +22,15 @@ def county_cvs(schools: ir.Table, std: Standard) -> ir.Table:
     Two passes, as specified: the weighted means per group first, then the weighted squared deviations
     from them (no one-pass Σx² shortcut). Computed wide (one column per indicator), then made long.
     """
+    return long_cvs(wide_cvs(schools, std), std)
+
+
+def wide_cvs(schools: ir.Table, std: Standard) -> ir.Table:
+    """One row per county × section: per indicator the weight total ``__P``, the count ``__n``, the weighted
+    mean ``__mean`` (first pass) and the weighted sum of squared deviations ``__V`` (second pass).
+
+    A backend may run the long form once per indicator; materialising this table first avoids that.
+    """
     keys = ["county_code", "section"]
     inds = [ind.id for ind in std.indicators]
     scoped = schools.filter(schools.in_scope & (schools.students > 0))
@@ -38,7 +47,11 @@ def county_cvs(schools: ir.Table, std: Standard) -> ir.Table:
         **{f"{i}__V": (ibis.ifelse(joined[i].notnull(), joined.students.cast("float64"), 0.0)
                        * (joined[i].fill_null(0) - joined[f"{i}__mean"]) ** 2).sum() for i in inds},
     )
-    both = first.join(second, keys)
+    return first.join(second, keys)
+
+
+def long_cvs(both: ir.Table, std: Standard) -> ir.Table:
+    """The wide table made long: county, section, indicator, mean, students, schools, cv, cv_limit."""
     parts = []
     for ind in std.indicators:
         i = ind.id

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.types as pat
 
 from dudao.engine.checks import computed_items, county_checks
-from dudao.engine.cv import county_cvs
+from dudao.engine.cv import long_cvs, wide_cvs
 from dudao.engine.indicators import (
     section_elements,
     shared_elements,
@@ -38,7 +39,7 @@ from dudao.standards.model import Dictionary, Standard
 SCHOOL_COLUMNS = ["county_code", "school_code", "school_name", "kind", "section", "students", "share", "in_scope",
                   "excluded", "passed_count", "min_ratio", "school_pass"]
 # Placeholder table names in the compiled SQL; replaced by each run's own temporary names.
-INPUT, SCHOOLS, CVS = "__dudao_input__", "__dudao_schools__", "__dudao_cvs__"
+INPUT, SCHOOLS, WIDE, CVS = "__dudao_input__", "__dudao_schools__", "__dudao_wide_cvs__", "__dudao_cvs__"
 _PLANS: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
 _KEEP = 32
 _LOCK = threading.Lock()
@@ -80,7 +81,8 @@ class Plan:
     schools: Query  # over INPUT
     summary: Query  # over SCHOOLS
     failing: Query  # over SCHOOLS
-    cvs: Query  # over SCHOOLS
+    wide_cvs: Query  # over SCHOOLS: the two passes of the CVs, one row per county and section
+    cvs: Query  # over WIDE
     lift_rows: Query  # over SCHOOLS and CVS: in-scope rows of the (county, section) pairs with a CV over its limit
     checks: Query | None  # over INPUT; None when the standard has no computed items
 
@@ -115,13 +117,15 @@ def _compile(schema: sch.Schema, std: Standard, d: Dictionary, split_rule: str, 
     src = ibis.table(schema, name=INPUT)
     schools = school_table(src, std, d, split_rule)
     s = ibis.table(schools.schema(), name=SCHOOLS)
-    cvs = county_cvs(s, std)
+    wide = wide_cvs(s, std)
+    cvs = long_cvs(ibis.table(wide.schema(), name=WIDE), std)
     c = ibis.table(cvs.schema(), name=CVS)
     over = c.filter(c.cv_limit.notnull() & (c.cv > c.cv_limit)).select(k_county=c.county_code, k_section=c.section)
     scoped = s.filter(s.in_scope)
     lift_rows = scoped.semi_join(over, [scoped.county_code == over.k_county, scoped.section == over.k_section])
     checks = query(county_checks(with_scope(src, std), std, d)) if computed_items(std) else None
-    return Plan(query(schools), query(summary_table(s)), query(failing_rows(s)), query(cvs), query(lift_rows), checks)
+    return Plan(query(schools), query(summary_table(s)), query(failing_rows(s)), query(wide), query(cvs),
+                query(lift_rows), checks)
 
 
 def _backend(t: ir.Table) -> Any:
@@ -133,15 +137,21 @@ def _backend(t: ir.Table) -> Any:
 
 
 def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, *, with_gaps: bool,
-             with_schools: bool) -> tuple[pd.DataFrame, ...] | None:
-    """Runs the assessment's SQL on DuckDB; None for other backends (the caller then runs Ibis)."""
+             with_schools: bool) -> tuple[Any, ...] | None:
+    """Runs the assessment's SQL on DuckDB; None for other backends (the caller then runs Ibis).
+
+    Returns (summary, failing, cvs, checks, schools, lift_rows). ``checks`` (the computed county items,
+    which read only the input) is a ``Future``: its query runs on the connection in a worker thread while
+    the caller works on the other tables in Python (DuckDB releases the GIL). The caller must wait for it
+    before using the connection again; ``assess`` does.
+    """
     con = _backend(t)
     if con is None:
         return None
     plan = plan_for(t.schema(), std, d, split_rule or std.split.default_rule, con)
     raw = con.con
     tag = uuid.uuid4().hex[:16]
-    names = {INPUT: f"dudao_in_{tag}", SCHOOLS: f"dudao_s_{tag}", CVS: f"dudao_cv_{tag}"}
+    names = {INPUT: f"dudao_in_{tag}", SCHOOLS: f"dudao_s_{tag}", WIDE: f"dudao_w_{tag}", CVS: f"dudao_cv_{tag}"}
 
     def sql(q: Query) -> str:
         text = q.sql
@@ -152,26 +162,47 @@ def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, 
     def fetch(q: Query) -> pd.DataFrame:
         return to_pandas(raw.sql(sql(q)).to_arrow_table(), q.schema)
 
+    def drop_input() -> None:
+        raw.execute(f'DROP VIEW IF EXISTS "{names[INPUT]}"')
+
     con._register_in_memory_tables(t)
     raw.execute(f'CREATE TEMPORARY VIEW "{names[INPUT]}" AS {con.compile(t)}')
     try:
-        raw.execute(f'CREATE TEMPORARY TABLE "{names[SCHOOLS]}" AS {sql(plan.schools)}')
-        summary, failing = fetch(plan.summary), fetch(plan.failing)
-        raw.execute(f'CREATE TEMPORARY TABLE "{names[CVS]}" AS {sql(plan.cvs)}')
-        cvs = fetch(Query(f'SELECT * FROM "{CVS}"', plan.cvs.schema))
-        # no computed items: the (empty) memtable of county_checks
-        checks = fetch(plan.checks) if plan.checks is not None else county_checks(t, std, d).execute()
-        schools = fetch(Query(f'SELECT * FROM "{SCHOOLS}"', plan.schools.schema)) if with_schools else None
-        if with_schools:
-            lift_rows = schools
-        elif with_gaps:
-            lift_rows = fetch(plan.lift_rows)
-        else:
-            lift_rows = failing.iloc[0:0]
-    finally:
-        raw.execute(f'DROP TABLE IF EXISTS "{names[CVS]}"')
-        raw.execute(f'DROP TABLE IF EXISTS "{names[SCHOOLS]}"')
-        raw.execute(f'DROP VIEW IF EXISTS "{names[INPUT]}"')
+        try:
+            raw.execute(f'CREATE TEMPORARY TABLE "{names[SCHOOLS]}" AS {sql(plan.schools)}')
+            summary, failing = fetch(plan.summary), fetch(plan.failing)
+            raw.execute(f'CREATE TEMPORARY TABLE "{names[WIDE]}" AS {sql(plan.wide_cvs)}')
+            raw.execute(f'CREATE TEMPORARY TABLE "{names[CVS]}" AS {sql(plan.cvs)}')
+            cvs = fetch(Query(f'SELECT * FROM "{CVS}"', plan.cvs.schema))
+            schools = fetch(Query(f'SELECT * FROM "{SCHOOLS}"', plan.schools.schema)) if with_schools else None
+            if with_schools:
+                lift_rows = schools
+            elif with_gaps:
+                lift_rows = fetch(plan.lift_rows)
+            else:
+                lift_rows = failing.iloc[0:0]
+        finally:
+            for name in (names[CVS], names[WIDE], names[SCHOOLS]):
+                raw.execute(f'DROP TABLE IF EXISTS "{name}"')
+        checks: Future[pd.DataFrame] = Future()
+        if plan.checks is None:  # no computed items: the (empty) memtable of county_checks
+            checks.set_result(county_checks(t, std, d).execute())
+            drop_input()
+            return summary, failing, cvs, checks, schools, lift_rows
+    except BaseException:
+        drop_input()
+        raise
+    checks_query = plan.checks
+
+    def run_checks() -> None:
+        try:
+            checks.set_result(fetch(checks_query))
+        except BaseException as exc:  # handed to the caller through the Future
+            checks.set_exception(exc)
+        finally:
+            drop_input()
+
+    threading.Thread(target=run_checks, name="dudao-checks", daemon=True).start()
     return summary, failing, cvs, checks, schools, lift_rows
 
 
