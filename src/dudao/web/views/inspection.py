@@ -334,6 +334,14 @@ def evaluation_rollup(request: Any, pk: int) -> Any:
     """The roll-up tree: every figure with its weight, share, coverage and a link to what it came from."""
     ev = _evaluation(request, pk)
     roll = svc.rollup(ev)
+    if request.GET.get("format") == "xlsx":
+        from dudao.inspection.export import rollup_xlsx
+
+        resp = HttpResponse(rollup_xlsx(ev, roll),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(f'评价汇总-{ev.pk}.xlsx')}"
+        record("export", "inspection.Evaluation", ev.pk, {"format": "xlsx"}, object_unit=ev.county.code)
+        return resp
     sources = svc.framework_of(ev.framework).data_sources
     rows = []
     basis = _basis()
