@@ -28,8 +28,8 @@ class AidMessage(CodedMessage):
     REGION = ("E_AID_REGION", "“{value}”不是已知的县级行政区划代码", "'{value}' is not a known county-level division code")
     SCHOOL = ("E_AID_SCHOOL", "“{value}”不是 10 位学校标识码", "'{value}' is not a 10-digit school code")
     NO_ID_NO_BIRTH = ("E_AID_NO_ID", "身份证号为空时必须填写出生日期", "a row without ID number needs a birth date")
-    OUT_OF_SCOPE = ("E_AID_SCOPE", "第 {row} 行的区县 {county} 不属于本次核查的区县 {expected}",
-                    "row {row}: county {county} is not the county being checked ({expected})")
+    OUT_OF_SCOPE = ("E_AID_SCOPE", "区县 {county} 不是本次核查的区县 {expected}",
+                    "county {county} is not the county being checked ({expected})")
     TERM = ("E_AID_TERM", "学期“{term}”无效，应写作 2024-spring 或 2024-autumn", "invalid term '{term}'; write 2024-spring or 2024-autumn")
     COUNTY_UNKNOWN = ("E_AID_COUNTY", "区县代码 {county} 未载入系统", "county {county} is not loaded")
     PROPOSAL_DONE = ("E_AID_PROPOSAL", "该建议匹配已处理（{status}）", "this proposed match was already decided ({status})")

@@ -264,7 +264,7 @@ def check_file(path: Path, kind: str, *, today: dt.date | None = None, county: s
         bad = c.data.filter(pc.not_equal(c.data["county_code"], county)) if "county_code" in c.data.column_names else None
         if bad is not None and bad.num_rows:
             for r, cc in zip(bad["row"].to_pylist(), bad["county_code"].to_pylist(), strict=True):
-                _issue(c, AidMessage.OUT_OF_SCOPE, r, *where["county_code"], row=r, county=cc, expected=county)
+                _issue(c, AidMessage.OUT_OF_SCOPE, r, *where["county_code"], county=cc, expected=county, value=cc)
             c.data = None
     return c
 

@@ -62,7 +62,8 @@ def _names(rng: np.random.Generator, n: int) -> pa.Array:
 
 
 def generate_students(county: str, term: str = "2024-spring", *, students: int = 3000, schools: int = 12, seed: int = 1,
-                      plants: dict[str, int] | None = None, counties: list[str] | None = None) -> StudentData:
+                      plants: dict[str, int] | None = None, counties: list[str] | None = None,
+                      school_codes: list[str] | None = None) -> StudentData:
     """A roster of ``students`` over ``schools`` primary/junior schools of ``county`` (or spread over ``counties``),
     the three departments' lists, and payment records for the term with the planted errors."""
     from dudao.aid.rules import load_aid_rules, parse_term, term_days, term_start
@@ -75,11 +76,16 @@ def generate_students(county: str, term: str = "2024-spring", *, students: int =
     start = term_start(term)
     county_list = counties or [county]
     # schools: 2/3 primary, 1/3 junior; about 70% in the nutrition programme
-    n_junior = max(1, schools // 3)
-    kinds = np.array(["primary"] * (schools - n_junior) + ["junior"] * n_junior)
+    if school_codes:  # given codes: 21… primary, anything else junior
+        schools = len(school_codes)
+        kinds = np.array(["primary" if c.startswith("21") else "junior" for c in school_codes])
+        codes = np.array(school_codes)
+    else:
+        n_junior = max(1, schools // 3)
+        kinds = np.array(["primary"] * (schools - n_junior) + ["junior"] * n_junior)
+        prov = county_list[0][:2]
+        codes = np.array([f"{'21' if k == 'primary' else '31'}{prov}{i + 1:06d}" for i, k in enumerate(kinds)])
     school_county = np.array(county_list)[np.arange(schools) % len(county_list)]
-    prov = county_list[0][:2]
-    codes = np.array([f"{'21' if k == 'primary' else '31'}{prov}{i + 1:06d}" for i, k in enumerate(kinds)])
     nutrition = rng.random(schools) < 0.7
     # students
     sidx = rng.integers(0, schools, students)
