@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from dudao.assessment.services import run_assessment
 from dudao.audit.models import AuditEvent
+from dudao.orgunits.models import OrgUnit
 from dudao.supervision import evidence
 from dudao.supervision.models import Announcement, Case, Evidence, Task
 from dudao.supervision.rectification import escalate, raise_task, tasks_from_case
@@ -214,6 +215,7 @@ def test_a_published_page_never_changes_and_a_correction_links_both_ways(world):
     Task.objects.filter(case=case).update(deadline=dt.date(2030, 1, 1), state="closed")
     case.county.name = "改名后的县"
     case.county.save()
+    OrgUnit.objects.filter(code="210000").update(name="改名后的省")
     Case.objects.filter(pk=case.pk).update(state="self_evaluation")
     assert public_page(url) == before
     # a correction: a new, dated announcement, linked both ways

@@ -41,7 +41,8 @@ def build_body(rnd: Round) -> dict[str, Any]:
               "description": t.description, "deadline": t.deadline.isoformat(), "state": t.state}
              for t in Task.objects.filter(round=rnd).exclude(state=Task.State.CLOSED)
              .select_related("county").order_by("county__code", "deadline", "pk")]
-    return {"round": {"title": rnd.title, "standard": rnd.standard_id, "year": rnd.year},
+    return {"province": {"code": rnd.province.code, "name": rnd.province.name},
+            "round": {"title": rnd.title, "standard": rnd.standard_id, "year": rnd.year},
             "counties": counties, "open_tasks": tasks}
 
 

@@ -61,6 +61,7 @@ def public_announcement(request: Any, pk: int) -> Any:
               "state_zh": translated(STATES[t["state"]]) if t.get("state") in STATES else t.get("state", "")}
              for t in body.get("open_tasks", [])]
     later = list(ann.corrections.order_by("published_at", "pk"))
-    ctx = {"ann": ann, "round": body.get("round", {}), "counties": counties, "tasks": tasks,
+    province = body.get("province") or {"code": ann.province.code, "name": ann.province.name}
+    ctx = {"ann": ann, "province": province, "round": body.get("round", {}), "counties": counties, "tasks": tasks,
            "correction": body.get("correction"), "later": later}
     return render(request, "web/supervision/public_announcement.html", ctx)
