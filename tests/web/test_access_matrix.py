@@ -57,6 +57,7 @@ from tests.inspection import matrix as inspection_rows
 from tests.places import matrix as places_rows
 from tests.planning import matrix as planning_rows
 from tests.supervision import matrix as supervision_rows
+from tests.teachers import matrix as teacher_rows
 from tests.quality.conftest import matrix_run
 
 pytestmark = pytest.mark.django_db
@@ -234,6 +235,7 @@ class World:
     last_run: int  # runs frozen by a test have larger ids
     rounds: dict[str, int] = field(default_factory=dict)  # supervision rounds and cases by target
     inspection: dict[str, Any] = field(default_factory=dict)  # evaluations, evidence, frameworks (tests/inspection/matrix.py)
+    teachers: dict[str, int] = field(default_factory=dict)  # rotation plans (tests/teachers/matrix.py)
 
 
 # uploads: target → [(school, county in the file)]
@@ -308,7 +310,8 @@ def _build(tmp: Path) -> World:
     world = World(tmp, users, tokens, runs, files, edit_forms, last_run, rounds)
     world.inspection = inspection_rows.build(users, rounds, tmp)
     planning_rows.build()  # terms of office with names that only the terms page may show
-    places_rows.build()  # births, enrolment by grade, classrooms and sites of every school
+    places_rows.build(tmp)  # births, enrolment by grade, classrooms and sites of every school; upload files
+    world.teachers = teacher_rows.build()  # teachers in county B and Hebei, stored plans
     return world
 
 
@@ -873,9 +876,37 @@ TABLE: dict[str, Spec] = {
                                     page(needs("terms")), check=planning_rows.terms_page),
     # ---- rows: student aid
     # ---- rows: teachers
+    "teachers_home": Spec("teachers/", ONE, get("/teachers/"), page(_rounds)),
+    **{name: Spec(route, teacher_rows.COUNTIES, get("/" + route.replace("<str:code>", "{target}")),
+                  page(lambda who, t: teacher_rows.county_page(who, t, OK, DENIED, MISSING)))
+       for name, route in (("teachers_county", "teachers/county/<str:code>/"),
+                           ("teachers_eligible", "teachers/county/<str:code>/eligible/"),
+                           ("teachers_plans", "teachers/county/<str:code>/plans/"))},
+    "teachers_plan": Spec("teachers/plans/<int:pk>/", teacher_rows.PLANS,
+                          lambda w, t: Req("GET", f"/teachers/plans/{w.teachers[t]}/"),
+                          page(lambda who, t: teacher_rows.plan_page(who, t, OK, DENIED, MISSING))),
+    "teachers_plan_xlsx": Spec("teachers/plans/<int:pk>.xlsx", teacher_rows.PLANS,
+                               lambda w, t: Req("GET", f"/teachers/plans/{w.teachers[t]}.xlsx"),
+                               page(lambda who, t: teacher_rows.plan_page(who, t, OK, DENIED, MISSING, "export")),
+                               check=teacher_rows.check_xlsx),
+    "get_teacher_staffing": Spec("api/teachers/counties/<code>/staffing", teacher_rows.COUNTIES,
+                                 get("/api/teachers/counties/{target}/staffing"), api(_api_region), api=True),
+    "get_teacher_eligibility": Spec("api/teachers/counties/<code>/eligibility", teacher_rows.COUNTIES,
+                                    get("/api/teachers/counties/{target}/eligibility"), api(_api_region), api=True),
+    "get_rotation_indicators": Spec("api/teachers/indicators", ONE, get("/api/teachers/indicators"),
+                                    api(lambda who, t: OK), api=True),
+    "post_rotation_plan": Spec("api/teachers/plans", (teacher_rows.COUNTY_A, teacher_rows.COUNTY_B),
+                               lambda w, t: Req("POST", "/api/teachers/plans", json.dumps({"county": t, "year": YEAR,
+                                                                                           "time_limit": 2}),
+                                                content_type="application/json"),
+                               api(lambda who, t: teacher_rows.api_plan_post(who, t, Expect, DENIED, CREATED)), api=True),
+    "get_rotation_plan": Spec("api/teachers/plans/<plan_id>", teacher_rows.PLANS,
+                              lambda w, t: Req("GET", f"/api/teachers/plans/{w.teachers[t]}"),
+                              api(lambda who, t: teacher_rows.api_plan(who, t, OK, HIDDEN, MISSING)), api=True),
     # ---- rows: school places
     "places_home": Spec("places/", ONE, get("/places/"),
                         page(lambda who, t: places_rows.home(who, OK, DENIED, redirect))),
+    "places_import": Spec("places/import/", ONE, get("/places/import/"), page(needs("import"))),
     "places_region": Spec("places/<str:code>/", REGIONS, get("/places/{target}/"), page(_region),
                           check=places_rows.check_region),
     "places_report": Spec("places/<str:code>/report.<str:fmt>", places_rows.REPORT_TARGETS,
@@ -979,7 +1010,14 @@ EXTRA: dict[str, Spec] = {
         check=planning_rows.term_added),
     # ---- extra rows: student aid
     # ---- extra rows: teachers
+    "teachers_plans POST": Spec("teachers/county/<str:code>/plans/", (teacher_rows.COUNTY_A, teacher_rows.COUNTY_B),
+                                lambda w, t: Req("POST", f"/teachers/county/{t}/plans/", data={"year": str(YEAR),
+                                                                                              "time_limit": "2"}),
+                                page(lambda who, t: teacher_rows.plan_post(who, t, Expect, DENIED))),
     # ---- extra rows: school places
+    "places_import POST": Spec("places/import/", tuple(places_rows.UPLOADS), places_rows.upload_request(Req),
+                               page(lambda who, t: places_rows.upload(who, t, Expect, DENIED)),
+                               check=places_rows.check_upload),
     "rounds POST": Spec("supervision/", ("open",), _open_round_request, page(_open_round)),
     "case_detail POST": Spec("supervision/cases/<int:pk>/", ("A", "B", "HBC"),
                              lambda w, t: Req("POST", f"/supervision/cases/{w.rounds[t]}/",

@@ -168,9 +168,11 @@ def teacher_frame(year: int, counties: Iterable[str], rules: TeacherRules | None
             "key_level", "county_code", "title", "post", "sex", "birth_year", "exemption", "id_masked", "certified"]
     t = pd.DataFrame(list(qs), columns=cols)
     t["group"] = t["subject"].map(rules.group_of)
-    t["above_degree"] = [rules.above_degree(q, s) for q, s in zip(t["qualification"], t["section"], strict=True)]
+    t["above_degree"] = pd.Series([rules.above_degree(q, s) for q, s in zip(t["qualification"], t["section"], strict=True)],
+                                  index=t.index, dtype=bool)
     t["key"] = t["key_level"].map(rules.key_counts).astype(bool)
-    t["pe_art"] = t["group"].isin(["pe", "music", "art"])
+    t["pe_art"] = t["group"].isin(["pe", "music", "art"]).astype(bool)
+    t["full_time"] = t["full_time"].astype(bool)
     return t
 
 
@@ -179,6 +181,8 @@ def count_mismatches(year: int, counties: Iterable[str]) -> list[Issue]:
     counties = list(counties)
     sec = section_frame(year, counties)
     t = teacher_frame(year, counties)
+    if t.empty:
+        return []
     full = t[t["full_time"].astype(bool)]
     derived = {
         "teachers_fulltime": full.groupby(["school_code", "section"]).size(),

@@ -41,7 +41,7 @@ def _records(df: Any) -> list[dict[str, Any]]:
 
 @router.get("/counties/{code}/staffing", response={200: dict[str, Any], **ERRORS},
             summary="县的教师配备：各校应配与在岗、学科缺口、无心理健康教师的学校 / a county's staffing")
-def get_staffing(request: HttpRequest, code: str = PathParam(..., pattern=CODE_REGION),
+def get_teacher_staffing(request: HttpRequest, code: str = PathParam(..., pattern=CODE_REGION),
                  year: int = Query(2024, ge=2000, le=2100)) -> Any:
     _county(request, code)
     res = services.staffing(year, [code])
@@ -53,7 +53,7 @@ def get_staffing(request: HttpRequest, code: str = PathParam(..., pattern=CODE_R
 
 @router.get("/counties/{code}/eligibility", response={200: dict[str, Any], **ERRORS},
             summary="县的交流轮岗资格：应交流的教师、理由、职称与校长任职条件及其任职依据 / rotation eligibility")
-def get_eligibility(request: HttpRequest, code: str = PathParam(..., pattern=CODE_REGION),
+def get_teacher_eligibility(request: HttpRequest, code: str = PathParam(..., pattern=CODE_REGION),
                     year: int = Query(2024, ge=2000, le=2100), all: bool = Query(False)) -> Any:
     _county(request, code)
     rows = services.eligibility(year, [code])
@@ -73,7 +73,7 @@ def get_eligibility(request: HttpRequest, code: str = PathParam(..., pattern=COD
 
 @router.get("/indicators", response={200: list[dict[str, Any]], **ERRORS},
             summary="交流轮岗指标：各县已交流 / 符合条件（≥10%）、骨干教师占比（≥20%）/ rotation indicators")
-def get_indicators(request: HttpRequest, year: int = Query(2024, ge=2000, le=2100)) -> Any:
+def get_rotation_indicators(request: HttpRequest, year: int = Query(2024, ge=2000, le=2100)) -> Any:
     user = _user(request)
     check(user, VIEW)
     scope = scope_of(user)
@@ -96,7 +96,7 @@ class PlanIn(Schema):
 
 @router.post("/plans", response={201: dict[str, Any], **ERRORS},
              summary="编制交流轮岗方案（混合整数规划，HiGHS）/ make a rotation plan")
-def post_plan(request: HttpRequest, body: PlanIn) -> Any:
+def post_rotation_plan(request: HttpRequest, body: PlanIn) -> Any:
     user = _user(request)
     check(user, ASSESS)
     if not scope_of(user).covers_region(body.county):
@@ -112,7 +112,7 @@ def post_plan(request: HttpRequest, body: PlanIn) -> Any:
 
 
 @router.get("/plans/{plan_id}", response={200: dict[str, Any], **ERRORS}, summary="一个轮岗方案 / one plan")
-def get_plan(request: HttpRequest, plan_id: int) -> Any:
+def get_rotation_plan(request: HttpRequest, plan_id: int) -> Any:
     user = _user(request)
     check(user, VIEW)
     plan = RotationPlan.objects.select_related("county").filter(pk=plan_id).first()

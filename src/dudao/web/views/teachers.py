@@ -10,9 +10,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
@@ -196,4 +197,7 @@ def plan_xlsx(request: Any, pk: int) -> Any:
     out = Path(tempfile.mkdtemp()) / f"rotation_plan_{p.pk}.xlsx"
     services.plan_workbook(p, out)
     record("export", "rotation_plan", p.pk, {"format": "xlsx"}, object_unit=p.county.code)
-    return FileResponse(out.open("rb"), as_attachment=True, filename=f"交流轮岗方案_{p.county.name}_{p.year}_{p.pk}.xlsx")
+    response = HttpResponse(out.read_bytes(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition_header(True, f"交流轮岗方案_{p.county.name}_{p.year}_{p.pk}.xlsx")
+    return response
