@@ -332,6 +332,13 @@ def county_plan(county_code: str, horizon: int = 10, scenario: str = "medium") -
     small = _small_schools(schools, enrol, p, scenario)
 
     intake = cp.intake.iloc[0].to_dict() if len(cp.intake) else {}
+    recorded: dict[str, int] = {}
+    for r in schools:
+        for k, v in r["recorded_bands"].items():
+            recorded[k] = recorded.get(k, 0) + v
+    class_risk = {"recorded": recorded,
+                  "now": {b: sum(1 for r in schools if r["band_now"] == b) for b in ("over", "large", "very_large")},
+                  "projected": {b: sum(1 for r in schools if r["band_projected"] == b) for b in ("over", "large", "very_large")}}
     doc = {
         "county": {"code": inp.county.code, "name": inp.county.name},
         "base_year": inp.base_year, "horizon": horizon, "scenario": scenario,
@@ -361,7 +368,7 @@ def county_plan(county_code: str, horizon: int = 10, scenario: str = "medium") -
                      "mape": round(float(cbt.ape.mean()), 2) if len(cbt) else None,
                      "schools_mape_median": round(float(smape.mape.median()), 2) if len(smape) else None,
                      "schools": len(smape)},
-        "schools": schools, "zones": zones, "small_schools": small,
+        "schools": schools, "zones": zones, "small_schools": small, "class_risk": class_risk,
     }
     for r in cp.students[cp.students.scenario == scenario].itertuples():
         doc["by_grade"][int(r.year)][int(r.grade)] = round(float(r.students), 1)

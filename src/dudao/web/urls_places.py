@@ -6,6 +6,7 @@ from dudao.web.views import places
 
 urlpatterns = [
     path("places/", places.places_home, name="places_home"),
+    path("places/import/", places.places_import, name="places_import"),
     path("places/<str:code>/", places.places_region, name="places_region"),
     path("places/<str:code>/report.<str:fmt>", places.places_report, name="places_report"),
 ]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from dudao.accounts.permissions import EXPORT, VIEW, can, check
+from dudao.accounts.permissions import EXPORT, IMPORT, VIEW, can, check
 from dudao.audit.services import record
 from dudao.orgunits.models import OrgUnit
 from dudao.places.errors import PlacesError
@@ -94,7 +94,7 @@ def places_region(request: Any, code: str) -> HttpResponse:
 
 def _county(request: Any, unit: OrgUnit, horizon: int, scenario: str) -> HttpResponse:
     ctx: dict[str, Any] = {"unit": unit, "horizon": horizon, "scenario": scenario, "scenarios": SCENARIOS,
-                           "can_export": can(request.user, EXPORT)}
+                           "can_export": can(request.user, EXPORT), "can_import": can(request.user, IMPORT)}
     try:
         doc = county_plan(unit.code, horizon, scenario)
     except PlacesError as exc:
@@ -156,7 +156,7 @@ def _region(request: Any, unit: OrgUnit, horizon: int, scenario: str) -> HttpRes
             rows.append(row)
     return render(request, "web/places/region.html", {
         "unit": unit, "doc": doc, "rows": rows, "charts": charts, "last": last, "horizon": horizon, "scenario": scenario,
-        "scenarios": SCENARIOS, "map_fig": _map(unit, rows) if rows else None})
+        "scenarios": SCENARIOS, "map_fig": _map(unit, rows) if rows else None, "can_import": can(request.user, IMPORT)})
 
 
 def _map(unit: OrgUnit, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -214,3 +214,33 @@ def places_home(request: Any) -> HttpResponse:
     unit = getattr(request.user, "org_unit", None)
     check(request.user, VIEW, region=unit.code if unit is not None and not request.user.school_code else "-")
     return redirect("places_region", code=unit.code)
+
+
+@guarded
+def places_import(request: Any) -> HttpResponse:
+    """Upload of a places workbook (births, grades, classrooms, zones, sites, applications); all or nothing.
+
+    Every record must lie in the user's area (else ``E_PL_SCOPE`` and nothing is stored)."""
+    from dudao.accounts.permissions import scope_of
+    from dudao.places.services import import_workbook
+    from dudao.web.views.data import MAX_UPLOAD_BYTES, _safe_name, _upload_dir
+
+    check(request.user, IMPORT)
+    ctx: dict[str, Any] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            ctx["problem"] = _("请选择要上传的文件（.xlsx）。")
+        elif upload.size > MAX_UPLOAD_BYTES:
+            ctx["problem"] = _("文件太大（%(size)s MB），上限 %(max)s MB。") % {
+                "size": f"{upload.size / 1048576:.1f}", "max": MAX_UPLOAD_BYTES // 1048576}
+        else:
+            with tempfile.TemporaryDirectory(dir=_upload_dir()) as tmp:
+                path = Path(tmp) / _safe_name(upload.name)
+                with path.open("wb") as fh:
+                    for chunk in upload.chunks():
+                        fh.write(chunk)
+                checked, batch = import_workbook(path, request.user.username, scope=scope_of(request.user))
+            ctx.update(checked=checked, batch=batch, counts=checked.counts(), errors=checked.errors[:200],
+                       more=max(0, len(checked.errors) - 200))
+    return render(request, "web/places/import.html", ctx)
