@@ -66,8 +66,8 @@ def test_who_creates_what(iworld):
         (u["prov"], "self", COUNTY_A, "", "E_INSP_CREATE_ROLE"),           # inspectors do not self-evaluate
         (u["county"], "external", COUNTY_A, "", "E_INSP_CREATE_ROLE"),     # a bureau cannot evaluate itself externally
         (u["other_county"], "self", COUNTY_A, "", "E_INSP_SCOPE"),         # another county
-        (u["other_pref"], "external", "", SCHOOL, "E_INSP_SCOPE"),         # another prefecture
-        (u["clerk"], "self", "", "2121000002", "E_INSP_SCOPE"),            # another school
+        (u["other_pref"], "external", "", SCHOOL, "E_INSP_TARGET"),        # another prefecture's school: as if missing
+        (u["clerk"], "self", "", "2121000002", "E_INSP_TARGET"),           # another school: as if missing
         (u["expert1"], "external", "", SCHOOL, "E_INSP_CREATE_ROLE"),      # 督学 score, they do not create
         (u["admin"], "external", "", SCHOOL, "E_INSP_CREATE_ROLE"),
     ]
@@ -81,6 +81,10 @@ def test_who_creates_what(iworld):
         svc.create_evaluation(u["prov"], framework_id="quality2021", level="school", kind="site_visit", year=2024,
                               school_code=SCHOOL)
     assert code(exc) == "E_INSP_KIND"
+    with pytest.raises(InspectionError) as exc:  # the school has no junior section
+        svc.create_evaluation(u["prov"], framework_id="quality2021", level="school", kind="external", year=2024,
+                              school_code=SCHOOL, section="junior")
+    assert code(exc) == "E_INSP_TARGET"
     with pytest.raises(InspectionError) as exc:  # a county level for a school target
         svc.create_evaluation(u["prov"], framework_id="quality2021", level="county", kind="external", year=2024,
                               school_code=SCHOOL)

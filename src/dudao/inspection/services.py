@@ -185,6 +185,11 @@ def create_evaluation(user: Any, *, framework_id: str, level: str, kind: str, ye
     if school_code:
         sy = _school_year(school_code, year)
         county, school_name = sy.county.code, sy.name
+        if may_create_role(user, kind) and not may_create(user, kind, county, school_code):
+            # a school outside the user's area answers like a missing one (its existence is not disclosed)
+            raise _refuse(user, M.TARGET, county, code=school_code, year=year)
+        if section and not sy.sections.filter(section=section).exists():
+            raise InspectionError(M.TARGET, code=f"{school_code}（{section}）", year=year)
     unit = OrgUnit.objects.filter(code=county, level=OrgUnit.Level.COUNTY).first()
     if unit is None:
         raise InspectionError(M.SCOPE)
