@@ -52,13 +52,14 @@ from dudao.standards.model import load_dictionary
 from dudao.supervision.models import Case
 from dudao.supervision.services import open_round
 from dudao.web import maps
+from tests.aid import matrix as aid_rows
 from tests.factories import COUNTY_A, COUNTY_B, dataset, school, section
 from tests.inspection import matrix as inspection_rows
 from tests.places import matrix as places_rows
 from tests.planning import matrix as planning_rows
+from tests.quality.conftest import matrix_run
 from tests.supervision import matrix as supervision_rows
 from tests.teachers import matrix as teacher_rows
-from tests.quality.conftest import matrix_run
 
 pytestmark = pytest.mark.django_db
 
@@ -236,6 +237,7 @@ class World:
     rounds: dict[str, int] = field(default_factory=dict)  # supervision rounds and cases by target
     inspection: dict[str, Any] = field(default_factory=dict)  # evaluations, evidence, frameworks (tests/inspection/matrix.py)
     teachers: dict[str, int] = field(default_factory=dict)  # rotation plans (tests/teachers/matrix.py)
+    aid: dict[str, int] = field(default_factory=dict)  # student aid proposals (tests/aid/matrix.py)
 
 
 # uploads: target → [(school, county in the file)]
@@ -312,6 +314,7 @@ def _build(tmp: Path) -> World:
     planning_rows.build()  # terms of office with names that only the terms page may show
     places_rows.build(tmp)  # births, enrolment by grade, classrooms and sites of every school; upload files
     world.teachers = teacher_rows.build()  # teachers in county B and Hebei, stored plans
+    world.aid = aid_rows.build(tmp)  # stored aid checks of counties A and B, pending proposals
     return world
 
 
@@ -875,6 +878,21 @@ TABLE: dict[str, Spec] = {
     "planning_terms_template": Spec("planning/terms/template.xlsx", ONE, get("/planning/terms/template.xlsx"),
                                     page(needs("terms")), check=planning_rows.terms_page),
     # ---- rows: student aid
+    "aid_home": Spec("aid/", ONE, get("/aid/"), page(lambda who, t: aid_rows.home(who, redirect))),
+    "aid_region": Spec("aid/region/<str:code>/", REGIONS, get("/aid/region/{target}/"), page(_region)),
+    "aid_proposals": Spec("aid/region/<str:code>/proposals/", (COUNTY_A, COUNTY_B, "210000"),
+                          get("/aid/region/{target}/proposals/"),
+                          page(lambda who, t: aid_rows.proposals_page(who, t, OK, DENIED, MISSING))),
+    "aid_proposal_decide": Spec("aid/proposals/<int:pk>/", aid_rows.PROPOSALS,
+                                lambda w, t: Req("POST", f"/aid/proposals/{w.aid[t]}/", data={"action": "confirm"}),
+                                page(lambda who, t: aid_rows.decide(who, t, redirect, DENIED, MISSING)),
+                                check=aid_rows.check_decide),
+    "aid_school": Spec("aid/school/<str:code>/", aid_rows.SCHOOLS, get("/aid/school/{target}/"),
+                       page(lambda who, t: aid_rows.school_page(who, t, OK, DENIED, OUTSIDE, MISSING))),
+    "aid_notice": Spec("aid/school/<str:code>/notice/", aid_rows.SCHOOLS, get("/aid/school/{target}/notice/"),
+                       page(lambda who, t: aid_rows.school_page(who, t, OK, DENIED, OUTSIDE, MISSING))),
+    "aid_export": Spec("aid/export/<str:code>.xlsx", aid_rows.EXPORTS, get("/aid/export/{target}.xlsx"),
+                       page(lambda who, t: aid_rows.export(who, t, OK, DENIED, MISSING))),
     # ---- rows: teachers
     "teachers_home": Spec("teachers/", ONE, get("/teachers/"), page(_rounds)),
     **{name: Spec(route, teacher_rows.COUNTIES, get("/" + route.replace("<str:code>", "{target}")),
@@ -1009,6 +1027,10 @@ EXTRA: dict[str, Spec] = {
         page(needs("terms", lambda who, t: redirect(f"/planning/terms/?county={t}") if who.region(t) else DENIED)),
         check=planning_rows.term_added),
     # ---- extra rows: student aid
+    "aid_notice POST": Spec("aid/school/<str:code>/notice/", aid_rows.SCHOOLS,
+                            lambda w, t: Req("POST", f"/aid/school/{t}/notice/",
+                                             data={"term": aid_rows.TERM, "starts": "2024-03-10", "ends": "2024-03-16"}),
+                            page(lambda who, t: aid_rows.notice_post(who, t, Expect((302,)), DENIED, OUTSIDE, MISSING))),
     # ---- extra rows: teachers
     "teachers_plans POST": Spec("teachers/county/<str:code>/plans/", (teacher_rows.COUNTY_A, teacher_rows.COUNTY_B),
                                 lambda w, t: Req("POST", f"/teachers/county/{t}/plans/", data={"year": str(YEAR),
