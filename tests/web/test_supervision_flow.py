@@ -17,7 +17,7 @@ from dudao.audit.models import AuditEvent
 from dudao.orgunits.models import OrgUnit
 from dudao.supervision import evidence
 from dudao.supervision.models import Announcement, Case, Evidence, Task
-from dudao.supervision.rectification import escalate, raise_task, tasks_from_case
+from dudao.supervision.rectification import escalate, tasks_from_case
 from dudao.supervision.services import act
 from tests.factories import COUNTY_A, COUNTY_B
 from tests.supervision.test_evidence import PDF
@@ -109,9 +109,11 @@ def test_raise_tasks_button_and_task_pages(world):
     assert 'id="raise-tasks"' not in client_for(u["county"]).get(case_url(case)).content.decode()
     prov = client_for(u["prov"])
     assert 'id="raise-tasks"' in prov.get(case_url(case)).content.decode()
-    r = prov.post(case_url(case), {"action": "raise_tasks", "deadline": "2025-07-01"}, follow=True)
+    r = prov.post(case_url(case), {"action": "raise_tasks", "deadline": "2020-07-01"}, follow=True)
+    assert "整改期限须晚于今天" in r.content.decode() and not Task.objects.exists()
+    r = prov.post(case_url(case), {"action": "raise_tasks", "deadline": "2099-07-01"}, follow=True)
     assert "已由未达标项生成 16 项整改任务" in r.content.decode()
-    r = client_for(u["county"]).post(case_url(case), {"action": "raise_tasks", "deadline": "2025-07-01"}, follow=True)
+    r = client_for(u["county"]).post(case_url(case), {"action": "raise_tasks", "deadline": "2099-07-01"}, follow=True)
     assert "整改任务须由" in r.content.decode() and Task.objects.count() == 16
     listing = client_for(u["county"]).get(reverse("tasks") + f"?case={case.pk}").content.decode()
     assert listing.count("/supervision/tasks/") >= 16 and "共 16 项" in listing
@@ -119,8 +121,11 @@ def test_raise_tasks_button_and_task_pages(world):
     assert client_for(u["other_county"]).get(reverse("tasks") + f"?county={COUNTY_A}").status_code == 403
     assert "共 0 项" in client_for(u["other_county"]).get(reverse("tasks")).content.decode()
 
-    task = Task.objects.get(source="site_visit") if Task.objects.filter(source="site_visit").exists() else \
-        raise_task(COUNTY_A, 2024, u["pref"], "site_visit", "SV1", "功能教室挪作他用", DEADLINE, case=case)
+    r = client_for(u["pref"]).post(case_url(case), {"action": "raise_one", "description": "功能教室挪作他用",
+                                                    "deadline": "2099-07-01"}, follow=True)
+    assert "已下达整改任务" in r.content.decode()
+    task = Task.objects.get(source="site_visit", case=case)
+    assert (task.item, task.raised_unit, task.owner_unit) == ("SV1", "210500", COUNTY_A)
     url = reverse("task_detail", kwargs={"pk": task.pk})
     county = client_for(u["county"])
     page = county.get(url).content.decode()

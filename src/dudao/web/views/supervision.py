@@ -28,7 +28,7 @@ from dudao.standards.model import available_standards, load_standard, load_workf
 from dudao.supervision import announcements, evidence
 from dudao.supervision.errors import WorkflowError
 from dudao.supervision.models import Case, Evidence, Round, Task
-from dudao.supervision.rectification import INSPECTORS, tasks_from_case
+from dudao.supervision.rectification import INSPECTORS, raise_task, tasks_from_case
 from dudao.supervision.sampling import draw_sample
 from dudao.supervision.services import allowed_actions, open_round, resubmission_diff, timeline
 from dudao.web.views.assess import _standard_choices, region_url
@@ -237,6 +237,22 @@ def _files(request: Any, field: str) -> list[tuple[str, bytes]]:
     return [evidence.read_upload(f) for f in request.FILES.getlist(field)]
 
 
+def _raise_one(request: Any, case: Case, deadline: dt.date) -> str:
+    """A single task written by hand, e.g. a finding of the site visit (optionally at a sampled school)."""
+    description = request.POST.get("description", "").strip()
+    if not description:
+        messages.error(request, _("请填写整改事项。"))
+        return "rectification"
+    school = request.POST.get("school", "")
+    if school and not case.sample.filter(school_code=school).exists():
+        school = ""
+    number = case.tasks.filter(source=Task.Source.SITE_VISIT).count() + 1
+    raise_task(case.county.code, case.round.year, request.user, Task.Source.SITE_VISIT, f"SV{number}",
+               description[:2000], deadline, school_code=school, case=case)
+    messages.success(request, _("已下达整改任务。"))
+    return "rectification"
+
+
 def _case_post(request: Any, case: Case, may_sample: bool, may_raise: bool) -> str:
     """Handles one POST on the case page; returns the anchor to go back to."""
     user, post = request.user, request.POST
@@ -268,7 +284,7 @@ def _case_post(request: Any, case: Case, may_sample: bool, may_raise: bool) -> s
             messages.success(request, _("已抽取 %(n)s 所（学段）学校，随机种子 %(seed)s。")
                              % {"n": len(rows), "seed": case.sample_seed})
         return "site-visit"
-    if action == "raise_tasks":
+    if action in ("raise_tasks", "raise_one"):
         if not may_raise:
             messages.error(request, _("整改任务须由管辖本县的市级或省级督导人员在案卷进入省级评估、附有评估结果后下达。"))
             return "rectification"
@@ -277,6 +293,11 @@ def _case_post(request: Any, case: Case, may_sample: bool, may_raise: bool) -> s
         except ValueError:
             messages.error(request, _("请填写整改期限（格式 YYYY-MM-DD）。"))
             return "rectification"
+        if deadline <= dt.date.today():
+            messages.error(request, _("整改期限须晚于今天。"))
+            return "rectification"
+        if action == "raise_one":
+            return _raise_one(request, case, deadline)
         before = case.tasks.count()
         tasks = tasks_from_case(case, deadline, user)
         messages.success(request, _("已由未达标项生成 %(new)s 项整改任务（共 %(n)s 项）。")
