@@ -210,3 +210,29 @@ def test_a_verifier_sends_the_task_back_with_a_reason(world):
     reject_verification(visit, u["pref"], "照片显示仍在堆放杂物")
     visit.refresh_from_db()
     assert visit.state == "open" and "照片显示仍在堆放杂物" in visit.notes.order_by("-pk").first().text
+
+
+def test_a_passed_county_closes_a_data_task_with_next_years_data(world, dictionary):
+    """The case passed: 2024 stays locked; the fix shows in the 2025 data, and verification recomputes 2025."""
+    from dudao.assessment.models import AssessmentRun
+    from dudao.assessment.services import run_assessment
+    from dudao.supervision.services import check_unlocked
+
+    u, case, tmp = world["users"], world["case"], world["tmp"]
+    run_assessment("youzhi2017", 2024, COUNTY_A)
+    act(case, u["county"], "submit")
+    act(case, u["pref"], "pass_up")
+    act(case, u["prov"], "recognise", "通过")
+    tasks_from_case(case, DEADLINE, u["prov"])
+    task = Task.objects.get(item="R5", section="primary", school_code="3121000007")
+    with pytest.raises(WorkflowError):
+        check_unlocked(COUNTY_A, 2024)
+    schools, sections = copy.deepcopy(world["schools"]), copy.deepcopy(world["sections"])
+    for s in schools:
+        if s["school_code"] == "3121000007":
+            s["sports_area"] = 10000.0
+    assert import_file(write_xlsx(tmp / "y2025.xlsx", dictionary, 2025, schools, sections), 2025, "county").accepted
+    request_verification(task, u["county"], "新学年已扩建操场")
+    assert verify(task, u["prov"])
+    rerun = AssessmentRun.objects.order_by("-pk").first()
+    assert rerun.year == 2025 and "2025 学年" in task.notes.order_by("-pk").first().text

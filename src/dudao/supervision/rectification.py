@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from dudao.accounts.models import Role
@@ -23,6 +24,7 @@ from dudao.assessment.services import run_assessment
 from dudao.audit.services import actor_of, record
 from dudao.engine.assessment import SECTION_ZH
 from dudao.orgunits.models import OrgUnit
+from dudao.schools.models import SchoolYear
 from dudao.standards.model import DATA_DIR, load_standard
 from dudao.supervision.errors import FlowError, WorkflowError
 from dudao.supervision.models import Case, Note, Task
@@ -208,12 +210,13 @@ def verify(task: Task, user: Any, comment: str = "") -> bool:
         raise _state_error(task, "整改复核")
     who = user.get_username()
     if task.source in DATA_SOURCES:
-        outcome = run_assessment(task.standard_id, task.year, task.county.code, province=overlay_of(task), actor=who)
+        year = verification_year(task)
+        outcome = run_assessment(task.standard_id, year, task.county.code, province=overlay_of(task), actor=who)
         entry = next((c for c in outcome.document["counties"] if c["code"] == task.county.code), None)
         passed = item_passes(task, entry)
-        text = (f"复核（评估结果 #{outcome.run.pk}）：{task.item} 已达标" if passed
-                else f"复核（评估结果 #{outcome.run.pk}）：{task.item} 仍未达标，继续整改")
-        detail: dict[str, Any] = {"run": outcome.run.pk}
+        head = f"复核（{year} 学年评估结果 #{outcome.run.pk}）"
+        text = f"{head}：{task.item} 已达标" if passed else f"{head}：{task.item} 仍未达标，继续整改"
+        detail: dict[str, Any] = {"run": outcome.run.pk, "year": year}
     else:
         if not comment.strip():
             raise WorkflowError(FlowError.RECT_COMMENT, step="整改复核")
@@ -229,6 +232,15 @@ def verify(task: Task, user: Any, comment: str = "") -> bool:
     record("update", "supervision.Task", task.pk, {"action": "verify", "closed": passed, **detail},
            actor=actor_of(user), object_unit=task.owner_unit)
     return passed
+
+
+def verification_year(task: Task) -> int:
+    """The school year a data task is re-checked on: the county's latest year with data, not before the task's.
+
+    A county whose case passed keeps that year's data locked; its rectification shows in the next year's data.
+    """
+    latest = SchoolYear.objects.filter(county=task.county, year__gte=task.year).aggregate(m=Max("year"))["m"]
+    return int(latest) if latest is not None else task.year
 
 
 def overlay_of(task: Task) -> str:
