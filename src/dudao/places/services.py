@@ -21,7 +21,7 @@ import pandas as pd
 from django.db import transaction
 
 from dudao.engine.backends import connect
-from dudao.engine.projection import Settings, backtest, mape, project
+from dudao.engine.projection import Projection, Settings, backtest, mape, project
 from dudao.orgunits.models import OrgUnit
 from dudao.places.errors import PlacesError
 from dudao.places.errors import PlacesMessage as M
@@ -293,19 +293,25 @@ def county_plan(county_code: str, horizon: int = 10, scenario: str = "medium") -
     area = inp.county.code
     con = connect()
 
-    # the county as one unit
+    # the county as one unit and every school operating in the base year, in one engine run
     enrol = inp.enrol
     cty = enrol.groupby(["year", "grade"], as_index=False).students.sum().assign(unit=area)
     cunits = pd.DataFrame([{"unit": area, "area": area, "entry_grade": 1, "last_grade": 9}])
-    cp = project(con, cty, cunits, inp.births, s)
-    cbt = backtest(con, cty, cunits, inp.births, s)
-
-    # every school operating in the base year
     units = _units(enrol, inp.info, inp.base_year).assign(area=area)
-    sch_enrol = enrol.rename(columns={"school_code": "unit"})
-    sp = project(con, sch_enrol, units, inp.births, s)
-    sbt = backtest(con, sch_enrol, units, inp.births, s)
-    smape = mape(sbt)
+    sch_enrol = enrol.rename(columns={"school_code": "unit"})[["unit", "year", "grade", "students"]]
+    all_enrol = pd.concat([cty[["unit", "year", "grade", "students"]], sch_enrol], ignore_index=True)
+    all_units = pd.concat([cunits, units], ignore_index=True)
+    both = project(con, all_enrol, all_units, inp.births, s)
+    bt = backtest(con, all_enrol, all_units, inp.births, s)
+    is_c = both.students.unit == area
+    cp = Projection(students=both.students[is_c], intake=both.intake[both.intake.unit == area],
+                    progression=both.progression[both.progression.unit == area], births_trend=both.births_trend,
+                    births=both.births)
+    sp = Projection(students=both.students[~is_c], intake=both.intake[both.intake.unit != area],
+                    progression=both.progression[both.progression.unit != area], births_trend=both.births_trend,
+                    births=both.births)
+    cbt = bt[bt.unit == area]
+    smape = mape(bt[bt.unit != area])
 
     history = cty.groupby("year").students.sum()
     by_section_hist = cty.assign(section=cty.grade.map(_section_of)).groupby(["section", "year"]).students.sum()
@@ -392,18 +398,22 @@ def _school_rows(inp: Inputs, info: pd.DataFrame, cap: pd.DataFrame, demand: pd.
     mp = dict(zip(smape.unit, smape.mape, strict=False))
     rows = []
     horizon_year = s.base_year + s.horizon
+    dem_by = {k: g for k, g in demand.groupby(["unit", "section"])}
+    sp_by = {k: g for k, g in sp_sec[sp_sec.scenario == scenario].groupby(["unit", "section"])}
+    cap_by = {k: g for k, g in cap.groupby(["school_code", "section"])}
+    empty_d, empty_c = demand.iloc[0:0], cap.iloc[0:0]
     for (code, sec), grp in now.assign(section=now.grade.map(_section_of)).groupby(["school_code", "section"]):
         students_now = int(grp.students.sum())
         classes_now = int(grp.classes.fillna(0).sum())
-        c = cap[(cap.school_code == code) & (cap.section == sec)]
+        c = cap_by.get((code, sec), empty_c)
         capacity = int(c.capacity.iloc[0]) if len(c) else None
         std = sizes["incomplete_primary"] if len(c) and bool(c.incomplete.iloc[0]) else sizes[sec]
-        d = demand[(demand.unit == code) & (demand.section == sec)]
+        d = dem_by.get((code, sec), empty_d)
         by_year = {sc: {int(r.year): round(float(r.students), 1) for r in g.itertuples()} for sc, g in d.groupby("scenario")}
         peak = max(by_year.get(scenario, {}).values(), default=0.0)
         # class sizes now (recorded) and projected, if the grade keeps today's number of classes
         now_sizes = {int(r.grade): round(r.students / r.classes, 1) for r in grp.itertuples() if r.classes}
-        pg = sp_sec[(sp_sec.unit == code) & (sp_sec.section == sec) & (sp_sec.scenario == scenario)]
+        pg = sp_by.get((code, sec), sp_sec.iloc[0:0])
         classes_g = dict(zip(grp.grade, grp.classes.fillna(0), strict=False))
         proj_max = 0.0
         needed_classes = {}
