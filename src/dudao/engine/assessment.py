@@ -7,7 +7,6 @@ missing (listed); otherwise ``pass``. Missing data never passes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,22 +88,24 @@ def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
     """
     if counties is not None:
         t = t.filter(t.county_code.isin(counties))
-    tables = run_plan(t, std, d, split_rule, with_gaps=with_gaps, with_schools=with_schools)
-    if tables is None:
-        tables = _run_ibis(t, std, d, split_rule, with_gaps=with_gaps, with_schools=with_schools)
-    summary, failing, cvs, checks, schools, lift_rows = tables
-    pending = checks if isinstance(checks, Future) else None  # still running on the backend: work meanwhile
-    try:
+    run = run_plan(t, std, d, split_rule, with_gaps=with_gaps, with_schools=with_schools)
+    if run is None:
+        summary, failing, cvs, checks, schools, lift_rows = _run_ibis(t, std, d, split_rule, with_gaps=with_gaps,
+                                                                      with_schools=with_schools)
+    try:  # on DuckDB the backend works on the CVs and the checks meanwhile
+        if run is not None:
+            summary, failing = run.summary, run.failing
+        gaps = school_gaps(failing, std) if with_gaps else pd.DataFrame()
+        if run is not None:
+            cvs, schools, lift_rows = run.tables.result()
         if not with_schools:
             schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
-        gaps = school_gaps(failing, std) if with_gaps else pd.DataFrame()
         lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
-    except BaseException:
-        if pending is not None:
-            wait([pending])  # never leave the connection in use
-        raise
-    if pending is not None:
-        checks = pending.result()
+        if run is not None:
+            checks = run.checks.result()
+    finally:
+        if run is not None:
+            run.wait()  # never leave the connection in use
     ctx = _Context.build(summary, failing, cvs, checks, std)
     verdicts = county_verdicts(std, ctx, facts or {})
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)

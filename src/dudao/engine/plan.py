@@ -137,13 +137,13 @@ def _backend(t: ir.Table) -> Any:
 
 
 def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, *, with_gaps: bool,
-             with_schools: bool) -> tuple[Any, ...] | None:
-    """Runs the assessment's SQL on DuckDB; None for other backends (the caller then runs Ibis).
+             with_schools: bool) -> Run | None:
+    """Starts the assessment's SQL on DuckDB; None for other backends (the caller then runs Ibis).
 
-    Returns (summary, failing, cvs, checks, schools, lift_rows). ``checks`` (the computed county items,
-    which read only the input) is a ``Future``: its query runs on the connection in a worker thread while
-    the caller works on the other tables in Python (DuckDB releases the GIL). The caller must wait for it
-    before using the connection again; ``assess`` does.
+    The school table is materialised and its summary and failing rows fetched before this returns; the
+    CVs, the rows for the CV lifts (or the whole school table) and the computed county items then run on
+    the connection in a worker thread while the caller works on what it has in Python (DuckDB releases
+    the GIL). The caller must ``Run.wait()`` before using the connection again; ``assess`` does.
     """
     con = _backend(t)
     if con is None:
@@ -162,57 +162,74 @@ def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, 
     def fetch(q: Query) -> pd.DataFrame:
         return to_pandas(raw.sql(sql(q)).to_arrow_table(), q.schema)
 
-    def drop_input() -> None:
-        raw.execute(f'DROP VIEW IF EXISTS "{names[INPUT]}"')
+    def drop(*which: str) -> None:
+        for name in which:
+            raw.execute(f'DROP {"VIEW" if name == INPUT else "TABLE"} IF EXISTS "{names[name]}"')
 
+    run = Run()
     con._register_in_memory_tables(t)
     raw.execute(f'CREATE TEMPORARY VIEW "{names[INPUT]}" AS {con.compile(t)}')
     try:
-        try:
-            raw.execute(f'CREATE TEMPORARY TABLE "{names[SCHOOLS]}" AS {sql(plan.schools)}')
-            summary, failing = fetch(plan.summary), fetch(plan.failing)
-            raw.execute(f'CREATE TEMPORARY TABLE "{names[WIDE]}" AS {sql(plan.wide_cvs)}')
-            raw.execute(f'CREATE TEMPORARY TABLE "{names[CVS]}" AS {sql(plan.cvs)}')
-            cvs = fetch(Query(f'SELECT * FROM "{CVS}"', plan.cvs.schema))
-            schools = fetch(Query(f'SELECT * FROM "{SCHOOLS}"', plan.schools.schema)) if with_schools else None
-            if with_schools:
-                lift_rows = schools
-            elif with_gaps:
-                lift_rows = fetch(plan.lift_rows)
-            else:
-                lift_rows = failing.iloc[0:0]
-        finally:
-            for name in (names[CVS], names[WIDE], names[SCHOOLS]):
-                raw.execute(f'DROP TABLE IF EXISTS "{name}"')
-        checks: Future[pd.DataFrame] = Future()
-        if plan.checks is None:  # no computed items: the (empty) memtable of county_checks
-            checks.set_result(county_checks(t, std, d).execute())
-            drop_input()
-            return summary, failing, cvs, checks, schools, lift_rows
+        raw.execute(f'CREATE TEMPORARY TABLE "{names[SCHOOLS]}" AS {sql(plan.schools)}')
+        run.summary, run.failing = fetch(plan.summary), fetch(plan.failing)
+        empty_checks = county_checks(t, std, d).execute() if plan.checks is None else None
     except BaseException:
-        drop_input()
+        drop(SCHOOLS, INPUT)
         raise
-    checks_query = plan.checks
 
-    def run_checks() -> None:
+    def rest() -> None:
         try:
-            checks.set_result(fetch(checks_query))
-        except BaseException as exc:  # handed to the caller through the Future
-            checks.set_exception(exc)
+            try:
+                raw.execute(f'CREATE TEMPORARY TABLE "{names[WIDE]}" AS {sql(plan.wide_cvs)}')
+                raw.execute(f'CREATE TEMPORARY TABLE "{names[CVS]}" AS {sql(plan.cvs)}')
+                cvs = fetch(Query(f'SELECT * FROM "{CVS}"', plan.cvs.schema))
+                if with_schools:
+                    schools = fetch(Query(f'SELECT * FROM "{SCHOOLS}"', plan.schools.schema))
+                    lift_rows = schools
+                else:
+                    schools = None
+                    lift_rows = fetch(plan.lift_rows) if with_gaps else run.failing.iloc[0:0]
+            finally:
+                drop(CVS, WIDE, SCHOOLS)
+            run.tables.set_result((cvs, schools, lift_rows))
+            run.checks.set_result(fetch(plan.checks) if plan.checks is not None else empty_checks)
+        except BaseException as exc:  # handed to the caller through the futures
+            for future in (run.tables, run.checks):
+                if not future.done():
+                    future.set_exception(exc)
         finally:
-            drop_input()
+            drop(INPUT)
 
-    threading.Thread(target=run_checks, name="dudao-checks", daemon=True).start()
-    return summary, failing, cvs, checks, schools, lift_rows
+    run.worker = threading.Thread(target=rest, name="dudao-assess", daemon=True)
+    run.worker.start()
+    return run
+
+
+class Run:
+    """An assessment's SQL in flight: ``summary`` and ``failing`` now, the rest as futures."""
+
+    summary: pd.DataFrame
+    failing: pd.DataFrame
+    worker: threading.Thread | None = None
+
+    def __init__(self) -> None:
+        self.tables: Future[tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]] = Future()  # cvs, schools, lifts
+        self.checks: Future[pd.DataFrame] = Future()
+
+    def wait(self) -> None:
+        """Until the worker is done with the connection (whatever the outcome)."""
+        if self.worker is not None:
+            self.worker.join()
 
 
 def to_pandas(table: pa.Table, schema: sch.Schema) -> pd.DataFrame:
     """The pandas frame Ibis's DuckDB ``execute`` gives for this Arrow result (same dtypes and values).
 
-    Lists (``collect``) are taken as Python lists directly rather than mapped element by element.
+    Ibis converts each column twice (its DuckDB converter, then the generic one, a no-op on the result);
+    once is enough. Lists (``collect``) are taken as Python lists directly rather than mapped element by
+    element. tests/engine/test_plan.py checks the frames against Ibis's.
     """
     from ibis.backends.duckdb.converter import DuckDBPandasData
-    from ibis.formats.pandas import PandasData
 
     lists = {n for n, col in zip(table.column_names, table.columns, strict=True) if pat.is_list(col.type)}
     df = pd.DataFrame({
@@ -221,7 +238,7 @@ def to_pandas(table: pa.Table, schema: sch.Schema) -> pd.DataFrame:
         for name, col in zip(table.column_names, table.columns, strict=True) if name not in lists
     })
     rest = sch.Schema({n: t for n, t in schema.items() if n not in lists})
-    df = PandasData.convert_table(DuckDBPandasData.convert_table(df, rest), rest)
+    df = DuckDBPandasData.convert_table(df, rest)
     for name in lists:
         df[name] = pd.Series(table.column(name).to_pylist(), dtype=object, index=df.index)
     return df[list(schema.names)]
