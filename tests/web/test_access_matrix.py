@@ -751,11 +751,6 @@ VA_REPORT_TARGETS = (COUNTY_A, COUNTY_B, HEBEI_COUNTY, "210000", CLERK_SCHOOL, S
 SCHOOL_TARGETS = (CLERK_SCHOOL, OTHER_A, SCHOOL_B, HEBEI_SCHOOL, MOVED, UNKNOWN_SCHOOL)
 ONE = ("-",)
 
-# NOTE (engineer "va", 14:50 UTC): this file was accidentally overwritten from the last commit at 14:50 UTC; any
-# UNCOMMITTED rows, imports, World fields or _build lines added by other areas before then were lost (e.g. the
-# supervision_rows / inspection_rows builders (planning re-added) in _build and their rows). Please re-add yours
-# (tests/supervision/matrix.py, tests/planning/matrix.py, tests/inspection/matrix.py still hold the helpers) and
-# delete this note. Apologies.
 TABLE: dict[str, Spec] = {
     # ------------------------------------------------------------ pages
     "home": Spec("", ONE, get("/"), page(_home)),
