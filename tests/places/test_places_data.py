@@ -81,6 +81,10 @@ def test_county_plan_and_reports(province, tmp_path):
     assert x.read_bytes()[:2] == b"PK" and p.read_bytes()[:4] == b"%PDF" and p.stat().st_size > 10000
     pp = province_plan("210000", 5)
     assert {c["code"] for c in pp["counties"]} == {"210521", "211321"}
+    a = next(c for c in pp["counties"] if c["code"] == "210521")
+    assert a["small_now"] == len(doc["small_schools"])
+    assert a["sections"]["primary"]["capacity"] == sum(r["capacity"] or 0 for r in doc["schools"] if r["section"] == "primary")
+    assert all(z["mape"] is None or z["mape"] >= 0 for z in doc["zones"])
 
 
 def test_unknown_scenario_and_horizon_are_refused(province):

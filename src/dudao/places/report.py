@@ -110,25 +110,28 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
     last = doc["years"][-1]
     header = ["学校标识码", "学校名称", "学段", "学区", "在校生", "班级数", "普通教室", "教室容量", "校舍面积容量", "学位容量",
               "起约束作用", f"{doc['years'][0]}–{last} 峰值需求", f"{last} 年需求", f"{last} 年余缺", "缺位年份",
-              "当前最大平均班额", "当前班额风险", "预测最大平均班额", "预测班额风险", "回测 MAPE（%）"]
+              "当前最大平均班额", "当前班额风险", "预测最大平均班额", "预测班额风险", "入学份额", "回测 MAPE（%）"]
     ws.append(header)
     for r in doc["schools"]:
         d = r["demand"].get(scen, {})
         ws.append([r["code"], r["name"], SECTION_ZH[r["section"]], r["zone_name"], r["students"], r["classes"], r["classrooms"],
                    r["by_rooms"], r["by_floor"], r["capacity"], {"rooms": "教室", "floor": "校舍面积"}.get(r["binding"], ""),
                    r["peak"], _get({"x": d}, "x", last), r["gap_horizon"], years_text(r["shortage_years"]),
-                   r["largest_now"], BAND_ZH[r["band_now"]], r["largest_projected"], BAND_ZH[r["band_projected"]], r["mape"]])
+                   r["largest_now"], BAND_ZH[r["band_now"]], r["largest_projected"], BAND_ZH[r["band_projected"]], r.get("intake_ratio"),
+                   r["mape"]])
     _style_header(ws, bold, head, len(header))
 
     ws = wb.create_sheet("学区")
-    header = ["学区代码", "学区", "学段", "学校数", "在校生", "学位容量", "峰值需求", f"{last} 年余缺", "缺位年份", "随迁子女申请（最近）"]
+    header = ["学区代码", "学区", "学段", "学校数", "在校生", "学位容量", "峰值需求", f"{last} 年余缺", "缺位年份", "随迁子女申请（最近）",
+              "回测 MAPE（%）"]
     ws.append(header)
     for z in doc["zones"]:
         apps = z["applications"]
         latest = apps[max(apps)] if apps else {}
         ws.append([z["zone"], z["name"], SECTION_ZH[z["section"]], z["schools"], z["students"], z["capacity"], z["peak"],
                    z["gap_horizon"], years_text(z["shortage_years"]),
-                   "；".join(f"{g} 年级 {n} 人" for g, n in sorted(latest.items(), key=lambda x: int(x[0])))])
+                   "；".join(f"{g} 年级 {n} 人" for g, n in sorted(latest.items(), key=lambda x: int(x[0]))),
+                   z.get("mape")])
     _style_header(ws, bold, head, len(header))
 
     ws = wb.create_sheet("小规模学校")

@@ -334,7 +334,16 @@ def county_plan(county_code: str, horizon: int = 10, scenario: str = "medium") -
 
     info = inp.info.set_index("school_code") if len(inp.info) else pd.DataFrame()
     schools = _school_rows(inp, info, cap, demand, now, sp_sec, s, p, scenario, smape)
-    zones = _zone_rows(schools, inp, s, scenario)
+    zone_of = {r["code"]: r["zone"] for r in schools}
+    zbt = bt[bt.unit != area].assign(zone=lambda d: d.unit.map(zone_of)).groupby(["zone", "year"], as_index=False)[
+        ["projected", "actual"]].sum()
+    zbt = zbt[zbt.actual > 0].assign(ape=lambda d: (d.projected - d.actual).abs() / d.actual * 100)
+    zone_mape = {str(z): round(float(g.ape.mean()), 2) for z, g in zbt.groupby("zone")}
+    intake_of = dict(zip(sp.intake.unit, sp.intake.intake_ratio, strict=False))
+    for r in schools:
+        ir = intake_of.get(r["code"])
+        r["intake_ratio"] = None if ir is None or pd.isna(ir) else round(float(ir), 4)
+    zones = _zone_rows(schools, inp, s, scenario, zone_mape)
     small = _small_schools(schools, enrol, p, scenario)
 
     intake = cp.intake.iloc[0].to_dict() if len(cp.intake) else {}
@@ -463,7 +472,8 @@ def _recorded_bands(inp: Inputs) -> dict[tuple[str, str], dict[str, int]]:
     return out
 
 
-def _zone_rows(schools: list[dict[str, Any]], inp: Inputs, s: Settings, scenario: str) -> list[dict[str, Any]]:
+def _zone_rows(schools: list[dict[str, Any]], inp: Inputs, s: Settings, scenario: str,
+               zone_mape: dict[str, float]) -> list[dict[str, Any]]:
     apps = {}
     for z, y, g, n in MigrantApplications.objects.filter(zone__county=inp.county).values_list("zone__code", "year", "grade",
                                                                                              "applications"):
@@ -487,6 +497,7 @@ def _zone_rows(schools: list[dict[str, Any]], inp: Inputs, s: Settings, scenario
         z["gap_horizon"] = round(z["capacity"] - med.get(s.base_year + s.horizon, 0.0), 1)
         z["shortage_years"] = [y for y, v in med.items() if v > z["capacity"]]
         low, high = SECTION_GRADES[z["section"]]
+        z["mape"] = zone_mape.get(z["zone"])
         z["applications"] = {y: {g: n for g, n in gs.items() if low <= g <= high}
                              for y, gs in apps.get(z["zone"], {}).items() if any(low <= g <= high for g in gs)}
         out.append(z)
@@ -610,11 +621,18 @@ def province_plan(code: str, horizon: int = 10, scenario: str = "medium") -> dic
     names = dict(OrgUnit.objects.filter(code__in=list(units.unit)).values_list("code", "name"))
     hist = enrol.assign(section=enrol.grade.map(_section_of)).groupby(["unit", "section", "year"]).students.sum()
     mp = dict(zip(bt.unit, bt.mape, strict=False))
+    limit = p.small_school["students_below"].value
+    before = base - int(p.projection.backtest_years.value)
+    sizes = pd.DataFrame(list(GradeEnrolment.objects.filter(county__code__in=list(units.unit), year__in=[before, base])
+                              .values_list("county__code", "school__code", "year", "students")),
+                         columns=["county", "school", "year", "students"]).groupby(["county", "school", "year"]).students.sum()
+    small = sizes[(sizes > 0) & (sizes < limit)].reset_index().groupby(["county", "year"]).school.count()
     counties = []
     last = base + horizon
     for u in units.unit:
         row: dict[str, Any] = {"code": u, "name": names.get(u, u), "mape": round(float(mp.get(u, float("nan"))), 2),
-                               "sections": {}}
+                               "sections": {}, "small_now": int(small.get((u, base), 0)),
+                               "small_before": int(small.get((u, before), 0))}
         for sec in SECTION_GRADES:
             d = proj[(proj.unit == u) & (proj.section == sec)]
             ys = {sc: {int(r.year): round(float(r.students), 1) for r in g.itertuples()} for sc, g in d.groupby("scenario")}
@@ -627,5 +645,5 @@ def province_plan(code: str, horizon: int = 10, scenario: str = "medium") -> dic
                                     "gap_horizon": round(capacity - med.get(last, 0.0), 1),
                                     "shortage_years": [y for y, v in med.items() if v > capacity]}
         counties.append(row)
-    return {"code": code, "base_year": base, "horizon": horizon, "scenario": scenario,
+    return {"code": code, "base_year": base, "horizon": horizon, "scenario": scenario, "small_before_year": before,
             "years": list(range(base + 1, last + 1)), "counties": counties}
