@@ -82,6 +82,7 @@ def test_one_countys_supervision_journey(live_server, tmp_path, monkeypatch):
     case_url = f"{base}/supervision/cases/{case.pk}/"
 
     def shot(page, name):
+        page.evaluate("window.scrollTo(0, 0)")  # sticky table headers would otherwise cover rows in the full page
         page.screenshot(path=ARTIFACTS / f"supervision-{name}.png", full_page=True)
 
     with sync_playwright() as pw:

@@ -126,4 +126,6 @@ def test_the_sample_is_drawn_and_shown(world):
     assert case.sample_seed is not None and case.sample.exists()
     assert f"随机种子：{case.sample_seed}" in body and 'id="sample"' in body
     first = case.sample.first()
-    assert first.school_code in body and first.stratum in body
+    names = {"primary": "小学", "junior": "初中", "urban": "城区", "town": "镇区", "rural": "乡村"}
+    label = " · ".join(names[p] for p in first.stratum.split("/"))
+    assert first.school_code in body and label in body and first.stratum not in body  # named, not coded

@@ -24,7 +24,7 @@ from dudao.accounts.permissions import VIEW, check, scope_of
 from dudao.audit.services import actor_of, record
 from dudao.orgunits.models import OrgUnit
 from dudao.schools.models import SchoolYear
-from dudao.standards.model import available_standards, load_standard, load_workflow
+from dudao.standards.model import available_standards, load_dictionary, load_standard, load_workflow
 from dudao.supervision import announcements, evidence
 from dudao.supervision.errors import WorkflowError
 from dudao.supervision.models import Case, Evidence, Round, Task
@@ -223,6 +223,21 @@ def _diff_rows(case: Case) -> list[dict[str, Any]]:
     return out
 
 
+def _sample_rows(case: Case) -> list[dict[str, Any]]:
+    """The drawn sample with section and urban/rural names (from the element dictionary) instead of codes."""
+    d = load_dictionary()
+    english = _english()
+
+    def part(code: str) -> str:
+        if code in SECTION_NAMES:
+            return translated(SECTION_NAMES[code])
+        option = next((o for o in d.enums.get("location", []) if o.code == code), None)
+        return (option.en if english else option.zh) if option else code
+
+    return [{"s": s, "section": part(s.section), "stratum": " · ".join(part(p) for p in s.stratum.split("/"))}
+            for s in case.sample.all()]
+
+
 STAGE_DUE = {"self_evaluation": "self_evaluation_due", "submitted": "prefecture_review_due",
              "provincial_evaluation": "provincial_evaluation_due"}
 
@@ -343,7 +358,7 @@ def case_detail(request: Any, pk: int) -> Any:
         "late": due is not None and due < dt.date.today() and not case.round.closed_at,
         "actions": [(a, steps.get(a, a)) for a in allowed_actions(case, user)],
         "needs_assessment": user.role == Role.COUNTY_BUREAU and evidence.editable(case),
-        "diff": _diff_rows(case), "sample": list(case.sample.all()), "may_sample": may_sample,
+        "diff": _diff_rows(case), "sample": _sample_rows(case), "may_sample": may_sample,
         "region": region_url(case.county.code), "round_url": reverse("round_detail", kwargs={"pk": case.round.pk}),
         "may_edit": evidence.may_edit(case, user), "editable": evidence.editable(case),
         "files": evidence.active_evidence(case), "rules": rules, "accept": ",".join(f".{e}" for e in rules.types),
