@@ -22,6 +22,7 @@ from dudao.supervision.services import act
 from tests.factories import COUNTY_A, COUNTY_B
 from tests.supervision.test_evidence import PDF
 from tests.supervision.test_workflow import world  # noqa: F401 - the shared fixture
+from tests.web.test_supervision_pages import case_url, client_for
 
 pytestmark = pytest.mark.django_db
 DEADLINE = dt.date(2025, 7, 1)
@@ -30,16 +31,6 @@ DEADLINE = dt.date(2025, 7, 1)
 @pytest.fixture(autouse=True)
 def store(tmp_path, monkeypatch):
     monkeypatch.setattr(evidence, "root", lambda: tmp_path / "evidence")
-
-
-def client_for(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def case_url(case) -> str:
-    return reverse("case_detail", kwargs={"pk": case.pk})
 
 
 def pdf(name: str) -> SimpleUploadedFile:

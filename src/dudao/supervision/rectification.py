@@ -199,15 +199,19 @@ def item_passes(task: Task, entry: dict[str, Any] | None) -> bool:
     return not any(r["item"] == task.item for r in entry.get("reasons", []))
 
 
+def _check_verifier(task: Task, user: Any, action: str, step: str) -> None:
+    """The user may verify the task (else refused and recorded) and the task awaits verification."""
+    if not can_verify(task, user):
+        deny("supervision.Task", task.pk, {"action": action}, actor=actor_of(user), object_unit=task.owner_unit)
+        raise WorkflowError(FlowError.RECT_LEVEL, unit=task.raised_unit)
+    if task.state != Task.State.AWAITING_VERIFICATION:
+        raise _state_error(task, step)
+
+
 @atomic
 def verify(task: Task, user: Any, comment: str = "") -> bool:
     """Verifies a task; returns whether it closed. Data items are re-assessed; others close on confirmation."""
-    if not can_verify(task, user):
-        deny("supervision.Task", task.pk, {"action": "verify"}, actor=actor_of(user),
-               object_unit=task.owner_unit)
-        raise WorkflowError(FlowError.RECT_LEVEL, unit=task.raised_unit)
-    if task.state != Task.State.AWAITING_VERIFICATION:
-        raise _state_error(task, "整改复核")
+    _check_verifier(task, user, "verify", "整改复核")
     who = user.get_username()
     if task.source in DATA_SOURCES:
         year = verification_year(task)
@@ -259,12 +263,7 @@ def overlay_of(task: Task) -> str:
 @atomic
 def reject_verification(task: Task, user: Any, comment: str) -> Task:
     """The verifier finds the rectification not done: the task goes back to the county with the reason."""
-    if not can_verify(task, user):
-        deny("supervision.Task", task.pk, {"action": "reject"}, actor=actor_of(user),
-               object_unit=task.owner_unit)
-        raise WorkflowError(FlowError.RECT_LEVEL, unit=task.raised_unit)
-    if task.state != Task.State.AWAITING_VERIFICATION:
-        raise _state_error(task, "退回整改")
+    _check_verifier(task, user, "reject", "退回整改")
     if not comment.strip():
         raise WorkflowError(FlowError.RECT_COMMENT, step="退回整改")
     Note.objects.create(task=task, actor=user.get_username(), text=f"复核未通过，退回继续整改：{comment.strip()}",
