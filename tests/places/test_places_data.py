@@ -32,13 +32,18 @@ def test_capacity_takes_the_smaller_limit():
 
 def test_import_refuses_a_bad_file_with_located_errors(province, tmp_path):
     before = Births.objects.count(), GradeEnrolment.objects.count()
+    from dudao.schools.models import SectionYear
+
     school = GradeEnrolment.objects.first().school.code
+    junior = set(SectionYear.objects.filter(section="junior").values_list("school_year__school__code", flat=True))
+    primary_only = SectionYear.objects.exclude(school_year__school__code__in=junior).first().school_year.school.code
     bad = write_workbook(tmp_path / "bad.xlsx", {
         "births": [{"county_code": "210521", "year": 2025, "series": "huji", "births": 500},
                    {"county_code": "999999", "year": 2025, "series": "户籍", "births": 10},
                    {"county_code": "210521", "year": 2025, "series": "huji", "births": 1}],
         "grades": [{"school_code": school, "year": 2025, "grade": 12, "students": 30, "classes": 1},
-                   {"school_code": "2121999999", "year": 2025, "grade": 1, "students": 30, "classes": 1}],
+                   {"school_code": "2121999999", "year": 2025, "grade": 1, "students": 30, "classes": 1},
+                   {"school_code": primary_only, "year": 2025, "grade": 8, "students": 30, "classes": 1}],
     })
     checked, batch = import_workbook(bad, "t")
     assert not batch.accepted
@@ -47,6 +52,7 @@ def test_import_refuses_a_bad_file_with_located_errors(province, tmp_path):
     assert ("E_PL_DUP", "出生人口", 4, "A") in got
     assert ("E_PL_RANGE", "分年级在校生", 2, "C") in got
     assert ("E_PL_SCHOOL", "分年级在校生", 3, "A") in got
+    assert ("E_PL_GRADE_SECTION", "分年级在校生", 4, "C") in got
     assert all(e.message_zh and e.message_en for e in checked.errors)
     assert (Births.objects.count(), GradeEnrolment.objects.count()) == before  # nothing stored
 

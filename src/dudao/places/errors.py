@@ -18,7 +18,8 @@ class PlacesMessage(CodedMessage):
     ZONE = ("E_PL_ZONE", "学区代码 {value} 既不在本文件“学区”表中，也未导入过", "zone {value} is neither on the zones sheet nor stored")
     ZONE_COUNTY = ("E_PL_ZONE_COUNTY", "学区代码 {value} 须以所属县的 6 位代码开头", "zone code {value} must start with its county's code")
     DUPLICATE = ("E_PL_DUP", "与第 {first} 行重复（{key}）", "repeats row {first} ({key})")
-    GRADE_SECTION = ("E_PL_GRADE_SECTION", "{section}的年级应在 {low}–{high} 之间", "grades of the {section} section are {low}-{high}")
+    GRADE_SECTION = ("E_PL_GRADE_SECTION", "该校没有{section}学段（{low}–{high} 年级）；学校数据中的学段：{sections}",
+                     "the school has no {section} section (grades {low}-{high}); its sections in the school data: {sections}")
     CLASSES = ("E_PL_CLASSES", "有学生（{students} 人）却没有班级", "{students} students but no class")
     NO_DATA = ("E_PL_NO_DATA", "{county} 没有分年级在校生数据（{years}），无法预测", "{county} has no enrolment by grade ({years}); nothing to project")
     NO_BIRTHS = ("E_PL_NO_BIRTHS", "{county} 没有出生人口数据，无法推算一年级入学", "{county} has no births; grade-1 intake cannot be projected")

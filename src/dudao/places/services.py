@@ -55,6 +55,15 @@ def _school_counties(codes: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def _school_sections(codes: Iterable[str]) -> dict[str, set[str]]:
+    """The sections each known school has in the school data (any year)."""
+    out: dict[str, set[str]] = {}
+    for code, sec in SectionYear.objects.filter(school_year__school__code__in=list(codes)).values_list(
+            "school_year__school__code", "section").distinct():
+        out.setdefault(code, set()).add(sec)
+    return out
+
+
 def _scope_errors(checked: Checked, scope: Any) -> list[Issue]:
     """Refusals for records outside the user's area (``scope``: a permissions.Scope, or None for the CLI)."""
     if scope is None:
@@ -84,7 +93,7 @@ def import_workbook(path: Path, actor: str, scope: Any = None) -> tuple[Checked,
 
     known = set(OrgUnit.objects.filter(level="county").values_list("code", flat=True))
     zones = dict(CatchmentZone.objects.values_list("code", "county__code"))
-    checked = read_workbook(path, known, _school_counties, zones)
+    checked = read_workbook(path, known, _school_counties, zones, _school_sections)
     if not checked.errors:
         checked.errors.extend(_scope_errors(checked, scope))
     batch = PlacesImport.objects.create(filename=path.name, sha256=checked.sha256, actor=actor,

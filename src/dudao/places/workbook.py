@@ -39,6 +39,7 @@ class Col:
 SERIES = (("户籍", "huji"), ("常住", "changzhu"))
 SECTIONS = (("小学", "primary"), ("初中", "junior"))
 GRADE_RANGE = {"primary": (1, 6), "junior": (7, 9)}
+SECTION_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
 
 SHEETS: dict[str, tuple[str, tuple[Col, ...], tuple[str, ...]]] = {
     # sheet name: (record kind, columns, unique key)
@@ -111,7 +112,8 @@ def _cell(col: Col, raw: Any) -> tuple[Any, M | None, dict[str, Any]]:
 
 
 def check_sheets(file: str, sheets: Mapping[str, RawSheet], known_counties: set[str],
-                 school_counties: Callable[[Iterable[str]], dict[str, str]], known_zones: Mapping[str, str]) -> Checked:
+                 school_counties: Callable[[Iterable[str]], dict[str, str]], known_zones: Mapping[str, str],
+                 sections_of: Callable[[Iterable[str]], dict[str, set[str]]] | None = None) -> Checked:
     """Checks every known sheet; ``school_counties`` maps school codes to their latest county (unknown: absent)."""
     out = Checked(file)
     found = [name for name in SHEETS if name in sheets]
@@ -161,6 +163,7 @@ def check_sheets(file: str, sheets: Mapping[str, RawSheet], known_counties: set[
     zones = {**known_zones, **zones_here}
     codes = {rec["school_code"] for kind in ("grades", "rooms", "sites") for _r, rec, _w in located.get(kind, [])}
     school_county = school_counties(codes)
+    school_sections = sections_of(codes) if sections_of is not None else None
 
     def err(kind: str, row: int, where: dict[str, tuple[str, str]], col: str, e: M, value: Any, **kw: Any) -> None:
         letter, header = where.get(col, ("", ""))
@@ -182,23 +185,30 @@ def check_sheets(file: str, sheets: Mapping[str, RawSheet], known_counties: set[
             if kind in ("sites", "applications") and rec.get("zone_code") and rec["zone_code"] not in zones:
                 err(kind, row, where, "zone_code", M.ZONE, rec["zone_code"])
                 bad = True
-            if kind == "rooms":
-                low, high = GRADE_RANGE[rec["section"]]
-                rec["_grades"] = (low, high)
+            has = school_sections.get(rec.get("school_code", ""), set()) if school_sections is not None else None
+            if kind in ("grades", "rooms") and has and not bad:
+                section = rec["section"] if kind == "rooms" else next(k for k, (lo, hi) in GRADE_RANGE.items()
+                                                                      if lo <= rec["grade"] <= hi)
+                if section not in has:
+                    low, high = GRADE_RANGE[section]
+                    err(kind, row, where, "section" if kind == "rooms" else "grade", M.GRADE_SECTION,
+                        rec["section"] if kind == "rooms" else rec["grade"], section=SECTION_ZH[section], low=low, high=high,
+                        sections="、".join(SECTION_ZH.get(x, x) for x in sorted(has)))
+                    bad = True
             if kind == "grades" and rec["students"] and rec.get("classes") == 0:
                 err(kind, row, where, "classes", M.CLASSES, rec["classes"], students=rec["students"])
                 bad = True
             if not bad:
                 if kind in ("grades",):
                     rec["county_code"] = school_county[rec["school_code"]]
-                rec.pop("_grades", None)
                 good.append(rec)
         out.records[kind] = good
     return out
 
 
 def read_workbook(path: Path, known_counties: set[str], school_counties: Callable[[Iterable[str]], dict[str, str]],
-                  known_zones: Mapping[str, str]) -> Checked:
+                  known_zones: Mapping[str, str],
+                  sections_of: Callable[[Iterable[str]], dict[str, set[str]]] | None = None) -> Checked:
     """Reads and checks a places workbook (.xlsx); nothing is stored here."""
     try:
         sheets = read_xlsx(path)
@@ -207,7 +217,7 @@ def read_workbook(path: Path, known_counties: set[str], school_counties: Callabl
         out = Checked(path.name)
         _add(out.errors, path.name, M.FILE, detail=str(exc)[:200])
         return out
-    out = check_sheets(path.name, sheets, known_counties, school_counties, known_zones)
+    out = check_sheets(path.name, sheets, known_counties, school_counties, known_zones, sections_of)
     out.sha256 = digest
     return out
 
