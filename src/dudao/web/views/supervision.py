@@ -261,7 +261,8 @@ def _raise_one(request: Any, case: Case, deadline: dt.date) -> str:
     school = request.POST.get("school", "")
     if school and not case.sample.filter(school_code=school).exists():
         school = ""
-    number = case.tasks.filter(source=Task.Source.SITE_VISIT).count() + 1
+    taken = set(case.tasks.filter(source=Task.Source.SITE_VISIT).values_list("item", flat=True))
+    number = next(n for n in range(1, len(taken) + 2) if f"SV{n}" not in taken)
     raise_task(case.county.code, case.round.year, request.user, Task.Source.SITE_VISIT, f"SV{number}",
                description[:2000], deadline, school_code=school, case=case)
     messages.success(request, _("已下达整改任务。"))
