@@ -87,3 +87,12 @@ def test_keyed_hash_is_hmac_sha256():
     long_key = b"k" * 100  # longer than a block: hashed first, as HMAC says
     got = t.select(h=engine.keyed_hash(t.v, long_key)).to_pyarrow()["h"].to_pylist()
     assert got[0] == hmac.new(long_key, GOOD.encode(), hashlib.sha256).hexdigest()
+
+
+def test_every_aid_error_code_is_documented():
+    from pathlib import Path
+
+    from dudao.aid.errors import AidMessage
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert all(f"`{m.code}`" in doc for m in AidMessage)

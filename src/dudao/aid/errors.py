@@ -35,7 +35,6 @@ class AidMessage(CodedMessage):
     PROPOSAL_DONE = ("E_AID_PROPOSAL", "该建议匹配已处理（{status}）", "this proposed match was already decided ({status})")
     NOTICE_DATES = ("E_AID_NOTICE", "公示期应不少于 {days} 天，且结束日期不早于开始日期",
                     "a notice period must last at least {days} days and end after it starts")
-    RUN_MISSING = ("E_AID_RUN", "该区县该学期尚无核查结果", "no aid check stored for this county and term")
 
 
 class AidError(CodedError):

@@ -63,7 +63,7 @@ def _names(rng: np.random.Generator, n: int) -> pa.Array:
 
 def generate_students(county: str, term: str = "2024-spring", *, students: int = 3000, schools: int = 12, seed: int = 1,
                       plants: dict[str, int] | None = None, counties: list[str] | None = None,
-                      school_codes: list[str] | None = None) -> StudentData:
+                      school_codes: list[str] | None = None, adults: int = 0) -> StudentData:
     """A roster of ``students`` over ``schools`` primary/junior schools of ``county`` (or spread over ``counties``),
     the three departments' lists, and payment records for the term with the planted errors."""
     from dudao.aid.rules import load_aid_rules, parse_term, term_days, term_start
@@ -149,6 +149,17 @@ def generate_students(county: str, term: str = "2024-spring", *, students: int =
                                 "区县代码": np.array(school_county)[sidx][proposed], "类别": "事实无人抚养儿童",
                                 "户主住址": "（合成）"})
             df = pd.concat([df, pdf], ignore_index=True)
+        if adults:  # household members who are not students: on the lists, never on a roster
+            k = adults // len(DEPARTMENT_CATS)
+            a_birth = (np.datetime64("1965-01-01") + rng.integers(0, 365 * 35, k).astype("timedelta64[D]")).astype("datetime64[D]")
+            a_region = np.array(county_list)[rng.integers(0, len(county_list), k)].astype(np.int64)
+            a_seq = 500 + rng.integers(0, 500, k)  # students use 0–499 in practice: no collision with a student
+            a_cats = np.array(dep_cats)[rng.integers(0, len(dep_cats), k)]
+            zh = {c: rules.category(c).zh for c in dep_cats}
+            df = pd.concat([df, pd.DataFrame({
+                "姓名": _names(rng, k).to_numpy(zero_copy_only=False), "身份证号": id_numbers(a_region, a_birth, a_seq).to_numpy(zero_copy_only=False),
+                "出生日期": "", "区县代码": a_region.astype(str), "类别": pd.Series(a_cats).map(zh).values, "户主住址": "（合成）"})],
+                ignore_index=True)
         lists[dep] = df
     # moved students: an earlier row at another school of the same section, the current one entered this term
     if len(moved):
@@ -160,17 +171,19 @@ def generate_students(county: str, term: str = "2024-spring", *, students: int =
         roster.loc[roster.index[moved], "入学日期"] = (start - dt.timedelta(days=10)).isoformat()
         roster = pd.concat([roster, old], ignore_index=True)
     # payments: what is due, as the rules say
-    due_rows: list[tuple[int, str, float]] = []
+    due_parts: list[pd.DataFrame] = []
     days = term_days(term)
     for sec in ("primary", "junior"):
         for board, prog in ((True, "living_boarding"), (False, "living_day")):
             amt = rules.amount_for(prog, sec, county_list[0], start)
             idx = needy[(section[needy] == sec) & (boarding[needy] == board)]
-            due_rows += [(int(i), prog, amt.amount / 2) for i in idx] if amt else []
+            if amt:
+                due_parts.append(pd.DataFrame({"i": idx, "programme": prog, "amount": amt.amount / 2}))
         amt = rules.amount_for("nutrition", sec, county_list[0], start)
         idx = np.flatnonzero((section == sec) & nutrition[sidx])
-        due_rows += [(int(i), "nutrition", amt.amount * days) for i in idx] if amt else []
-    due = pd.DataFrame(due_rows, columns=["i", "programme", "amount"])
+        if amt:
+            due_parts.append(pd.DataFrame({"i": idx, "programme": "nutrition", "amount": amt.amount * days}))
+    due = pd.concat(due_parts, ignore_index=True)
     living = due.programme.str.startswith("living")
     pay = due[~(living & due.i.isin(unpaid))].copy()
     pay["school"] = codes[sidx][pay.i]
