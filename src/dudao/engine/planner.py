@@ -8,7 +8,7 @@ Variables: x_{i,u} ∈ {0,1} — teacher i moves to unit u (only for pairs of th
 maximum distance, among the ``candidates_per_teacher`` nearest receivers that need the teacher's subject,
 fall short of an indicator the teacher adds to, or are rural/weak); f_{u,g} ∈ [0, need] — shortage of
 subject group g filled at u (f ≤ inflow − outflow); z_{u,r}, y_u ∈ {0,1} — a unit short
-of r (of all three) before reaches it (them) after; d_{u,r} ≥ 0 — |x_after − X̄|; quota slacks ≥ 0.
+of r (of all three) before reaches it (them) after; d_{u,r} ≥ 0 — (x_after − X̄)²; quota slacks ≥ 0.
 
 Δᵤʳ = Σ_{i adds to r} x_{i,u} − Σ_{i at u, adds to r} Σ_v x_{i,v}
 
@@ -18,12 +18,13 @@ Constraints (all linear):
   subject match: per unit and subject group g, inflow − outflow ≤ need_{u,g} and outflow − inflow ≤ surplus_{u,g};
   receivers mostly rural/weak: Σ_{u rural/weak} x ≥ ρ·Σ x;
   quotas: Σ x + s₁ ≥ ⌈q·eligible⌉, Σ_{key} x − q_k·Σ x + s₂ ≥ 0 (penalised slacks, reported when > 0);
-  d_{u,r} ≥ ±(100(Nᵤʳ+Δᵤʳ)/Pᵤ − X̄ʳ).
-Objective (maximise): W_s·Σy + W_i·Σz + W_f·Σ f_{u,g} − W_cv·Σ_{c,sec,r} Σᵤ (Pᵤ/P)·d_{u,r}/X̄ʳ − W_m·Σx − W_d·Σ km·x − M·(s₁+s₂).
+  d_{u,r} ≥ 2a·(100(Nᵤʳ+Δᵤʳ)/Pᵤ − X̄ʳ) − a² for the tangent points a = X̄ʳ·(±0.2, ±0.6, ±1.5).
+Objective (maximise): W_s·Σy + W_i·Σz + W_f·Σ f_{u,g} − W_cv·Σ_{c,sec,r} Σᵤ (Pᵤ/P)·d_{u,r}/(X̄ʳ)² − W_m·Σx − W_d·Σ km·x − M·(s₁+s₂).
 
 Moves within a county leave each county mean X̄ʳ unchanged, so the CV falls exactly when the weighted
-spread Σ (Pᵤ/P)(xᵤ − X̄)² falls; the planner minimises its linear counterpart, the weighted mean absolute
-deviation over the mean, and reports the true CVs before and after.
+spread Σ (Pᵤ/P)(xᵤ − X̄)² falls. The objective carries Σ (Pᵤ/P)·d/X̄² — CV² — with each square replaced
+by the largest of its tangents (a convex piecewise-linear lower envelope, exact at the tangent points), and
+the true CVs before and after are reported.
 """
 
 from __future__ import annotations
@@ -107,10 +108,10 @@ class Params:
     candidates_per_teacher: int = 10
     w_school: float = 1000
     w_indicator: float = 100
-    w_cv: float = 200
-    w_move: float = 0.5
+    w_cv: float = 5000
+    w_move: float = 5
     w_km: float = 0.01
-    w_shortage: float = 50
+    w_shortage: float = 10
 
 
 @dataclass
@@ -481,13 +482,15 @@ def _model(problem: Problem, cand: list[tuple[int, int, float]], fixed: list[Mov
                     b.row({dv: 1.0, z: -float(target)}, lo=-have)
                     zs[j][r] = z
                 if mean > 0:
-                    d = b.var(-p.w_cv * (u.students / total) / mean, lo=0, hi=math.inf, integer=False)
-                    aux.append((d, lambda D, F, n, k, u=u, r=r, m=mean: abs(u.value(r, D.get((u.key, r), 0)) - m)))
+                    # d ≥ (x_after − mean)², from below by its tangents at a = mean × TANGENTS
+                    d = b.var(-p.w_cv * (u.students / total) / mean**2, lo=0, hi=math.inf, integer=False)
+                    slopes = [mean * t for t in TANGENTS]
+                    aux.append((d, lambda D, F, n, k, u=u, r=r, m=mean, s=slopes: _square_below(
+                        u.value(r, D.get((u.key, r), 0)) - m, s)))
                     scale = 100 / u.students
                     xv = have * scale
-                    # d ≥ x_after − mean and d ≥ mean − x_after
-                    b.row({dv: -scale, d: 1.0}, lo=xv - mean)
-                    b.row({dv: scale, d: 1.0}, lo=mean - xv)
+                    for a in slopes:  # d − 2a·scale·Δ ≥ 2a(xv − mean) − a²
+                        b.row({dv: -2 * a * scale, d: 1.0}, lo=2 * a * (xv - mean) - a * a)
     for j, u in enumerate(units):
         failing = [r for r in INDICATORS if not u.meets(r)]
         if zs.get(j) and all(r in zs[j] or u.meets(r, fd.get((u.key, r), 0)) for r in failing):
@@ -530,6 +533,14 @@ def _model(problem: Problem, cand: list[tuple[int, int, float]], fixed: list[Mov
     return _Model(b, cand, x, out_var, aux)
 
 
+TANGENTS = (-1.5, -0.6, -0.2, 0.2, 0.6, 1.5)  # where (x − mean)² is touched, × mean
+
+
+def _square_below(e: float, slopes: list[float]) -> float:
+    """The piecewise-linear lower approximation of e² made of the tangents at ``slopes`` (and 0)."""
+    return max(0.0, *(2 * a * e - a * a for a in slopes))
+
+
 LNS_UNITS = 90  # above this many units the planner improves the plan window by window (see ``solve``)
 LNS_WINDOW = 30  # units per window
 LNS_SHARE = 0.3  # share of the time limit given to the whole model first (its bound is the proven gap)
@@ -568,7 +579,8 @@ def solve(problem: Problem, seed: int = 1) -> Plan:
                 for (i, j, km) in cand if sol[full.x[(i, j)]] > 0.5]
         best_obj = full.objective(full.values(problem, best, t_index, uidx))
     windows = 0
-    if large:
+    proven = bound is not None and math.isfinite(bound) and bound - best_obj <= 1e-4 * max(abs(best_obj), 1.0)
+    if large and not proven:
         rng = np.random.default_rng(seed)
         lat = np.array([u.lat for u in units])
         lon = np.array([u.lon for u in units])
@@ -597,6 +609,7 @@ def solve(problem: Problem, seed: int = 1) -> Plan:
             obj = full.objective(full.values(problem, moves, t_index, uidx))
             if obj > best_obj + 1e-6 and not violations(problem, moves):
                 best, best_obj = moves, obj
+    if windows:
         status = f"{status}; {windows} windows"
     gap = None if bound is None or not math.isfinite(bound) else max(0.0, (bound - best_obj) / max(abs(best_obj), 1e-9))
     plan = Plan(best, status, "mip+lns" if large else "mip", time.perf_counter() - t0, gap, best_obj, bound,

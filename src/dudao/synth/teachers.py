@@ -72,6 +72,7 @@ def generate_teachers(data: ProvinceData | YearData, year: int, seed: int = 1,
     for code, s in schools.items():
         by_county[s["county_code"]].append(code)
     serial = 0
+    used: set[str] = set()
     principal_done: set[str] = set()
     for sec in yd.sections:
         code = sec["school_code"]
@@ -102,7 +103,12 @@ def generate_teachers(data: ProvinceData | YearData, year: int, seed: int = 1,
             age = int(np.clip(rng.normal(41, 9), 22, 59))
             born = year - age
             birthday = dt.date(born, int(rng.integers(1, 13)), int(rng.integers(1, 29)))
-            ident = with_check(f"{school['county_code']}{birthday:%Y%m%d}{serial % 1000:03d}")
+            seq = serial % 1000
+            ident = with_check(f"{school['county_code']}{birthday:%Y%m%d}{seq:03d}")
+            while ident in used:  # same county, birthday and sequence: take the next sequence number
+                seq = (seq + 1) % 1000
+                ident = with_check(f"{school['county_code']}{birthday:%Y%m%d}{seq:03d}")
+            used.add(ident)
             post = "teacher"
             if code not in principal_done:
                 post, age = "principal", max(age, 38)
@@ -236,7 +242,7 @@ DEMO_COUNTIES = 8
 def load_demo(year: int, actor: str, out_dir: Path, counties: int = DEMO_COUNTIES, seed: int = 1) -> dict[str, Any]:
     """`make demo`: teachers for a few counties of the imported province (evenly spread), generated from the
     stored school statistics of ``year``, written as a teacher workbook and imported through the checks;
-    then one rotation plan for the first of them."""
+    then one rotation plan for the one with the most rural or weak schools."""
     from dudao.schools.models import SchoolYear, SectionYear
     from dudao.teachers import services
 
@@ -258,6 +264,8 @@ def load_demo(year: int, actor: str, out_dir: Path, counties: int = DEMO_COUNTIE
     report = services.import_file(path, year, actor)
     if not report.accepted:
         raise RuntimeError(f"{path.name}: {report.errors[0].message_zh}")
-    plan = services.make_plan(services.PlanRequest(picked[0], year, time_limit=15), actor)
+    rural = {c: sum(1 for x in schools if x["county_code"] == c and (x["rural_school"] or x["weak_school"])) for c in picked}
+    example = max(picked, key=lambda c: (rural[c], c))  # the plan needs rural or weak receivers
+    plan = services.make_plan(services.PlanRequest(example, year, time_limit=20), actor)
     return {**report.counts, "counties": len(picked), "plan": plan.pk, "moves": len(plan.result["moves"]),
             "mismatches": len(report.warnings)}

@@ -104,6 +104,7 @@ class Planner(_Frozen):
     weight_indicator: Param
     weight_cv: Param
     weight_move: Param
+    weight_shortage: Param
     weight_distance: Param
 
 

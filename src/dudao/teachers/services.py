@@ -357,7 +357,7 @@ def build_problem(req: PlanRequest) -> tuple[pl.Problem, dict[str, Teacher], lis
                        time_limit=req.time_limit or p.time_limit_s.value,
                        candidates_per_teacher=int(p.candidates_per_teacher.value), w_school=p.weight_school.value,
                        w_indicator=p.weight_indicator.value, w_cv=p.weight_cv.value, w_move=p.weight_move.value,
-                       w_km=p.weight_distance.value)
+                       w_km=p.weight_distance.value, w_shortage=p.weight_shortage.value)
     labels = {g.id: g.zh for g in rules.subject_groups}
     problem = pl.Problem(units, cands, params, pl.Pins(set(req.move), set(req.stay), dict(req.to), set(req.closed)), labels)
     return problem, {k: by_pk[k] for k in pool}, sorted(set(missing))
