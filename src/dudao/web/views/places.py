@@ -149,7 +149,8 @@ def _region(request: Any, unit: OrgUnit, horizon: int, scenario: str) -> HttpRes
                     agg["history"][y] = agg["history"].get(y, 0.0) + v
             charts.append({"id": f"fig-{sec}", "fig": demand_figure(agg, f"{SECTION_ZH[sec]}：{_('在校生预测与学位容量')}")})
         for c in doc["counties"]:
-            row = {"code": c["code"], "name": c["name"], "mape": c["mape"], "url": reverse("places_region", kwargs={"code": c["code"]})}
+            row = {"code": c["code"], "name": c["name"], "mape": c["mape"], "small_now": c["small_now"],
+                   "small_before": c["small_before"], "url": reverse("places_region", kwargs={"code": c["code"]})}
             for sec in ("primary", "junior"):
                 s = c["sections"][sec]
                 row[sec] = {**s, "shortage": years_text(s["shortage_years"])}
