@@ -60,6 +60,11 @@ def load(data_dir: Path, console: Console, actor: str) -> int:
     tc = load_teachers(latest, actor, data_dir)
     console.print(f"  教师 / teachers：{tc.get('counties', 0)} 个县 {tc.get('teachers', 0)} 名教师，任职经历 "
                   f"{tc.get('service_periods', 0)} 段，交流记录 {tc.get('rotations', 0)} 条，示例轮岗方案交流 {tc.get('moves', 0)} 人")
+    from dudao.aid.demo import load_demo as load_aid  # student aid: checked and stored
+
+    ac = load_aid(latest, actor, data_dir)
+    console.print(f"  学生资助 / student aid：{ac['term']} {ac['counties']} 个县 {ac['students']} 名学生，"
+                  f"发现问题 {ac['findings']} 条")
     from dudao.supervision.demo import open_demo_round  # supervision: an open round
 
     rnd = open_demo_round(latest, actor)
