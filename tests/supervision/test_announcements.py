@@ -77,6 +77,21 @@ def test_no_personal_data_in_the_body(world):
     assert not {"actor", "raised_by", "closed_by", "published_by", "opened_by", "email"} & set(leaves(ann.body, True))
 
 
+def test_people_named_in_task_descriptions_are_left_out(world):
+    """A site-visit finding's description may name the inspectors who scored it; the public body does not."""
+    from dudao.supervision.rectification import raise_task
+
+    u = prepared(world)
+    u["prov"].first_name, u["prov"].last_name = "三", "张"
+    u["prov"].save()
+    raise_task(COUNTY_A, 2024, u["pref"], "site_visit", "C1.1.1",
+               "实地核查发现：测试学校0007 C1.1.1 —— pref：0 分，张三：1 分（评价 #3）", dt.date(2025, 9, 1),
+               case=world["case"])
+    ann = publish(world["round"], u["admin"], "结果公告")
+    text = next(t["description"] for t in ann.body["open_tasks"] if t["item"] == "C1.1.1")
+    assert text == "实地核查发现：测试学校0007 C1.1.1 —— （略）：0 分，（略）：1 分（评价 #3）"
+
+
 def test_announcements_are_immutable_and_corrections_link_back(world):
     u = prepared(world)
     old = publish(world["round"], u["admin"], "结果公告")

@@ -6,7 +6,10 @@ no person (no user names, no actors).
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from django.contrib.auth import get_user_model
 
 from dudao.accounts.models import Role
 from dudao.assessment.models import AssessmentCounty
@@ -26,6 +29,24 @@ def _check_publisher(rnd: Round, user: Any) -> None:
         raise WorkflowError(FlowError.ANN_ROLE)
 
 
+def people_pattern() -> re.Pattern[str] | None:
+    """One pattern matching every user's login name and full name (longest first; ASCII names as whole words)."""
+    names: set[str] = set()
+    for username, first, last in get_user_model().objects.values_list("username", "first_name", "last_name"):
+        names |= {n for n in (username, f"{last}{first}".strip(), f"{first} {last}".strip()) if len(n) >= 2}
+    if not names:
+        return None
+    parts = [rf"(?<![A-Za-z0-9_.-]){re.escape(n)}(?![A-Za-z0-9_.-])" if n.isascii() else re.escape(n)
+             for n in sorted(names, key=len, reverse=True)]
+    return re.compile("|".join(parts))
+
+
+def scrub(text: str, people: re.Pattern[str] | None) -> str:
+    """The text with people's names replaced by "（略）": task descriptions are written by people and may name
+    inspectors (e.g. the scores of a site-visit finding); the public page names no one."""
+    return people.sub("（略）", text) if people is not None else text
+
+
 def build_body(rnd: Round) -> dict[str, Any]:
     """The public content: the round, each county's verdict and stage, the open tasks with deadlines."""
     wf = load_workflow()
@@ -37,8 +58,9 @@ def build_body(rnd: Round) -> dict[str, Any]:
                 .values_list("verdict", flat=True).first()
         counties.append({"code": case.county.code, "name": case.county.name, "verdict": verdict,
                          "state": case.state, "state_zh": wf.state(case.state).zh})
+    people = people_pattern()
     tasks = [{"county": t.county.code, "item": t.item, "section": t.section, "school_code": t.school_code,
-              "description": t.description, "deadline": t.deadline.isoformat(), "state": t.state}
+              "description": scrub(t.description, people), "deadline": t.deadline.isoformat(), "state": t.state}
              for t in Task.objects.filter(round=rnd).exclude(state=Task.State.CLOSED)
              .select_related("county").order_by("county__code", "deadline", "pk")]
     return {"province": {"code": rnd.province.code, "name": rnd.province.name},
