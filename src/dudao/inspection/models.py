@@ -11,7 +11,12 @@ from django.db import models
 from dudao.orgunits.models import OrgUnit
 from dudao.supervision.models import Case, SampledSchool
 
-SECTION_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
+
+def section_label(code: str) -> str:
+    """The Chinese name of a section code, from the element dictionary's enumeration."""
+    from dudao.standards.model import load_dictionary
+
+    return load_dictionary().enum_label("section", code) if code else ""
 
 
 class FrameworkVersion(models.Model):
@@ -71,7 +76,7 @@ class Evaluation(models.Model):
 
     @property
     def section_label(self) -> str:
-        return SECTION_ZH.get(self.section, self.section)
+        return section_label(self.section)
 
 
 class Assignment(models.Model):

@@ -28,7 +28,6 @@ from dudao.audit.services import actor_of, current_actor, record
 from dudao.inspection.errors import InspectionError
 from dudao.inspection.errors import InspectionMessage as M
 from dudao.inspection.models import (
-    SECTION_ZH,
     Assignment,
     Evaluation,
     Evidence,
@@ -36,6 +35,7 @@ from dudao.inspection.models import (
     Reconciliation,
     Score,
     Submission,
+    section_label,
 )
 from dudao.orgunits.models import OrgUnit
 from dudao.schools.models import SchoolYear
@@ -263,7 +263,7 @@ def _site_visits(user: Any, case: Case, sample: list[Any], inspectors: list[Any]
         ev = create_evaluation(user, framework_id="sitevisit2017", level="school", kind=Evaluation.Kind.SITE_VISIT,
                                year=case.round.year, school_code=s.school_code, section=s.section, case=case,
                                sampled=s, lead=lead,
-                               title=f"{s.school_name}（{SECTION_ZH.get(s.section, s.section)}）实地核查 · {case.round.title}")
+                               title=f"{s.school_name}（{section_label(s.section)}）实地核查 · {case.round.title}")
         assign_all(ev, user, inspectors)
         out.append(ev)
     return out

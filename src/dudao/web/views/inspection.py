@@ -22,7 +22,14 @@ from dudao.accounts.permissions import VIEW, can, check, scope_of
 from dudao.audit.services import record
 from dudao.inspection import services as svc
 from dudao.inspection.errors import InspectionError
-from dudao.inspection.models import SECTION_ZH, Assignment, Evaluation, Evidence, FrameworkVersion, Submission
+from dudao.inspection.models import (
+    Assignment,
+    Evaluation,
+    Evidence,
+    FrameworkVersion,
+    Submission,
+    section_label,
+)
 from dudao.schools.models import SchoolYear, SectionYear
 from dudao.standards.checklists import ChecklistError, available_frameworks, load_framework
 from dudao.supervision.models import Case
@@ -474,7 +481,7 @@ def case_site_visits(request: Any, pk: int) -> Any:
     for s in case.sample.all():
         ev = evs.get((s.school_code, s.section))
         roll = svc.rollup(ev) if ev else None
-        rows.append({"s": s, "ev": ev, "total": roll.total if roll else None, "section": SECTION_ZH.get(s.section, s.section),
+        rows.append({"s": s, "ev": ev, "total": roll.total if roll else None, "section": section_label(s.section),
                      "flags": len(roll.total.flags) if roll else 0,
                      "subs": ev.submissions.count() if ev else 0})
     probe = Evaluation(kind=Evaluation.Kind.SITE_VISIT, county=case.county)
