@@ -90,3 +90,52 @@ def api_plan(who: Any, target: str, ok: Any, hidden: Any, missing: Any) -> Any:
 def check_xlsx(r: Any, who: Any, target: str, world: Any, exp: Any) -> None:
     if exp.grants:
         assert r["Content-Disposition"].startswith("attachment;")
+
+
+# ---- roster uploads: target → schools in the file (with the county each is registered under)
+UPLOADS = {"TA": [("2121000001", COUNTY_A)], "TB": [("3421000008", COUNTY_B)],
+           "TAB": [("2121000001", COUNTY_A), ("3421000008", COUNTY_B)]}
+COUNTY_NAMES = {COUNTY_A: "本溪满族自治县", COUNTY_B: "朝阳县"}
+
+
+def _ident(code: str) -> str:
+    from dudao.teachers import crypto
+
+    return crypto.with_check(f"{COUNTY_A if code.endswith('01') else COUNTY_B}19850101{code[-3:]}")
+
+
+def upload_request(req: Any) -> Any:
+    def make(world: Any, target: str) -> Any:
+        from dudao.schools.models import SectionYear
+        from dudao.teachers.rules import load_teacher_rules
+        from dudao.teachers.workbook import SHEET_TEACHERS, write_workbook
+
+        rows = []
+        for code, _county in UPLOADS[target]:
+            section = SectionYear.objects.filter(school_year__school__code=code, school_year__year=YEAR).values_list(
+                "section", flat=True).first()
+            rows.append({"id_number": _ident(code), "name": "上传教师", "school_code": code, "section": section,
+                         "subject": "math", "qualification": "bachelor", "title": "first", "key_level": "none",
+                         "certified": True, "birth_year": 1985, "sex": "F", "post": "teacher"})
+        path = write_workbook(world.tmp / f"teachers-{target}.xlsx", load_teacher_rules(), {SHEET_TEACHERS: rows})
+        echo = {c for code, county in UPLOADS[target] for c in (code, f"测试学校{code[-4:]}", county, COUNTY_NAMES[county])}
+        return req("POST", "/teachers/upload/", data={"year": str(YEAR)}, upload=path, echo=echo)
+
+    return make
+
+
+def upload(who: Any, target: str, expect: Any, denied: Any) -> Any:
+    if not who.can("import"):
+        return denied
+    return expect((200,), granted=all(who.school_in(code, county) for code, county in UPLOADS[target]))
+
+
+def check_upload(r: Any, who: Any, target: str, world: Any, exp: Any) -> None:
+    from dudao.teachers import crypto
+    from dudao.teachers.models import Teacher
+
+    if exp.statuses == (200,):
+        assert f'data-outcome="{"accepted" if exp.grants else "refused"}"' in r.content.decode()
+    for code, _county in UPLOADS[target]:
+        stored = Teacher.objects.filter(year=YEAR, id_digest=crypto.digest(_ident(code))).exists()
+        assert stored == exp.grants, (code, "stored although refused" if stored else "not stored")

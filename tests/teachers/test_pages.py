@@ -78,3 +78,19 @@ def test_api(county_user):
     assert api.get(f"/api/teachers/plans/{p.json()['id']}").json()["county"] == county
     bad = api.post("/api/teachers/plans", json.dumps({"county": other, "year": YEAR}), content_type="application/json")
     assert bad.status_code == 403
+
+
+def test_roster_upload_refused_with_locations(county_user, tmp_path):
+    from dudao.teachers.rules import load_teacher_rules
+    from dudao.teachers.workbook import write_teachers_csv
+
+    client, _user, county, _other = county_user
+    teacher = Teacher.objects.filter(county__code=county).first()
+    row = {"id_number": "210521198501011230", "name": "新教师", "school_code": teacher.school.code, "section": "primary",
+           "subject": "math", "qualification": "本科", "title": "first", "key_level": "none", "certified": True,
+           "birth_year": 1850, "sex": "F", "post": "teacher"}
+    path = write_teachers_csv(tmp_path / "bad.csv", load_teacher_rules(), [row])
+    before = Teacher.objects.count()
+    with path.open("rb") as fh:
+        body = client.post("/teachers/upload/", {"year": str(YEAR), "file": fh}).content.decode()
+    assert 'data-outcome="refused"' in body and "E_RANGE" in body and Teacher.objects.count() == before

@@ -129,3 +129,15 @@ def test_every_teacher_error_code_is_documented():
     for enum in (TeacherDataError, TeacherWarning, PlanError):
         for member in enum:
             assert f"`{member.code}`" in doc, member
+
+
+def test_rotation_indicator_recorded_as_g11(roster):
+    from dudao.assessment.models import CountyFact
+
+    _data, _td, counties = roster
+    out = services.record_rotation_fact(YEAR, counties, "t")
+    ind = services.indicators(YEAR, counties)
+    for o in out:
+        fact = CountyFact.objects.get(county__code=o.county, year=YEAR, item="G11")
+        assert o.recorded and fact.value == pytest.approx(ind[o.county].rate)
+        assert fact.passed == (ind[o.county].rate_met and ind[o.county].key_met) and "符合交流条件" in fact.evidence

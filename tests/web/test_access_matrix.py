@@ -890,6 +890,7 @@ TABLE: dict[str, Spec] = {
                        page(lambda who, t: aid_rows.export(who, t, OK, DENIED, MISSING))),
     # ---- rows: teachers
     "teachers_home": Spec("teachers/", ONE, get("/teachers/"), page(_rounds)),
+    "teachers_upload": Spec("teachers/upload/", ONE, get("/teachers/upload/"), page(needs("import"))),
     **{name: Spec(route, teacher_rows.COUNTIES, get("/" + route.replace("<str:code>", "{target}")),
                   page(lambda who, t: teacher_rows.county_page(who, t, OK, DENIED, MISSING)))
        for name, route in (("teachers_county", "teachers/county/<str:code>/"),
@@ -1027,6 +1028,9 @@ EXTRA: dict[str, Spec] = {
                                              data={"term": aid_rows.TERM, "starts": "2024-03-10", "ends": "2024-03-16"}),
                             page(lambda who, t: aid_rows.notice_post(who, t, Expect((302,)), DENIED, OUTSIDE, MISSING))),
     # ---- extra rows: teachers
+    "teachers_upload POST": Spec("teachers/upload/", tuple(teacher_rows.UPLOADS), teacher_rows.upload_request(Req),
+                                 page(lambda who, t: teacher_rows.upload(who, t, Expect, DENIED)),
+                                 check=teacher_rows.check_upload),
     "teachers_plans POST": Spec("teachers/county/<str:code>/plans/", (teacher_rows.COUNTY_A, teacher_rows.COUNTY_B),
                                 lambda w, t: Req("POST", f"/teachers/county/{t}/plans/", data={"year": str(YEAR),
                                                                                               "time_limit": "2"}),

@@ -91,6 +91,19 @@ def staffing(year: YearOpt, county: CountyOpt = "", schools: Annotated[bool, typ
         console.print(t)
 
 
+@app.command("record-fact")
+def record_fact(year: YearOpt, county: CountyOpt = "", actor: Annotated[str, typer.Option(help="操作人 / actor")] = "cli") -> None:
+    """把由名册计算的交流轮岗指标写入评估的县级记录项 G11 / record the rotation indicator as county item G11."""
+    _setup()
+    from dudao.cli import console
+    from dudao.teachers import services
+
+    counties = [county] if county else services.counties_with_roster(year)
+    for o in services.record_rotation_fact(year, counties, actor):
+        state = "已记录" if o.recorded else {"locked": "数据已锁定，未改", "no roster": "没有名册，未改"}[o.reason]
+        console.print(f"{o.county} G11：{state}；{o.evidence}")
+
+
 @app.command("eligible")
 def eligible(year: YearOpt, county: CountyOpt, all_: Annotated[bool, typer.Option("--all", help="列出全部教师 / every teacher")] = False) -> None:
     """本学年应交流的教师（附理由）与交流轮岗指标 / who must rotate this year, with reasons, and the indicators."""

@@ -457,3 +457,42 @@ def plan_workbook(plan: RotationPlan, path: Path) -> Path:
 def counties_with_roster(year: int, prefix: str = "") -> list[str]:
     return sorted(set(Teacher.objects.filter(year=year, county__code__startswith=prefix)
                       .values_list("county__code", flat=True).distinct()))
+
+
+@dataclass
+class FactOutcome:
+    county: str
+    recorded: bool
+    value: float | None
+    passed: bool | None
+    evidence: str
+    reason: str = ""
+
+
+def record_rotation_fact(year: int, counties: Sequence[str], actor: str, item: str = "G11") -> list[FactOutcome]:
+    """Writes the rotation indicator computed from the roster into the assessment's recorded county item G11
+    (value = rotated / eligible; passed = both quotas met), with the figures as evidence. A county whose data are
+    locked by a submitted case, or without a roster, is left as it is and said so."""
+    from dudao.assessment.models import CountyFact
+    from dudao.audit.services import record
+    from dudao.supervision.services import locked_counties
+
+    locked = locked_counties(year, list(counties))
+    out = []
+    for county, ind in indicators(year, counties).items():
+        evidence = (f"教师名册计算（dudao teachers）：符合交流条件 {ind.eligible} 人，本学年交流 {ind.rotated} 人"
+                    f"（{'—' if ind.rate is None else f'{ind.rate:.1%}'}，应 ≥ {ind.needed_rotated} 人），其中骨干教师 "
+                    f"{ind.rotated_key} 人（{'—' if ind.key_rate is None else f'{ind.key_rate:.1%}'}，应 ≥ {ind.needed_key} 人）")
+        passed = ind.rate_met and ind.key_met if ind.eligible else None
+        if county in locked:
+            out.append(FactOutcome(county, False, ind.rate, passed, evidence, "locked"))
+            continue
+        if not Teacher.objects.filter(year=year, county__code=county).exists():
+            out.append(FactOutcome(county, False, None, None, evidence, "no roster"))
+            continue
+        CountyFact.objects.update_or_create(
+            county=OrgUnit.objects.get(code=county), year=year, item=item,
+            defaults={"value": ind.rate, "passed": passed, "evidence": evidence, "actor": actor})
+        record("fact", "county_fact", f"{county}/{year}/{item}", {"value": ind.rate, "passed": passed}, object_unit=county)
+        out.append(FactOutcome(county, True, ind.rate, passed, evidence))
+    return out

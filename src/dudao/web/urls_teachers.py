@@ -6,6 +6,7 @@ from dudao.web.views import teachers
 
 urlpatterns = [
     path("teachers/", teachers.home, name="teachers_home"),
+    path("teachers/upload/", teachers.upload, name="teachers_upload"),
     path("teachers/county/<str:code>/", teachers.county, name="teachers_county"),
     path("teachers/county/<str:code>/eligible/", teachers.eligible, name="teachers_eligible"),
     path("teachers/county/<str:code>/plans/", teachers.plans, name="teachers_plans"),

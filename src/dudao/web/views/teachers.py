@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
-from dudao.accounts.permissions import ASSESS, EXPORT, VIEW, can, check, scope_of
+from dudao.accounts.permissions import ASSESS, EXPORT, IMPORT, VIEW, can, check, scope_of
 from dudao.audit.services import actor_of, record
 from dudao.orgunits.models import OrgUnit
 from dudao.teachers import services
@@ -81,7 +81,7 @@ def home(request: Any) -> Any:
     years = sorted(set(Teacher.objects.filter(county__code__startswith=prefix).values_list("year", flat=True)))
     return render(request, "web/teachers/home.html", {
         "year": year, "years": years, "rows": rows, "groups": [g.en if _en() else g.zh for g in groups],
-        "target": _pct(services.rules_for(prefix).mental_health_target.value)})
+        "target": _pct(services.rules_for(prefix).mental_health_target.value), "can_import": can(request.user, IMPORT)})
 
 
 @login_required
@@ -201,3 +201,34 @@ def plan_xlsx(request: Any, pk: int) -> Any:
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = content_disposition_header(True, f"交流轮岗方案_{p.county.name}_{p.year}_{p.pk}.xlsx")
     return response
+
+
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: Any) -> Any:
+    """Uploads a teacher roster (the workbook of ``dudao teachers template`` or a CSV of its teachers sheet):
+    checked cell by cell, refused whole on any error, every school in the user's area (E_T_SCOPE)."""
+    user = request.user
+    check(user, IMPORT)
+    report, problem = None, ""
+    year = _year(request)
+    if request.method == "POST":
+        raw = request.POST.get("year", "")
+        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else year
+        f = request.FILES.get("file")
+        if f is None:
+            problem = "请选择要上传的文件（.xlsx 或 .csv）。"
+        elif f.size > MAX_UPLOAD_BYTES:
+            problem = f"文件太大（{f.size / 1048576:.1f} MB），上限 {MAX_UPLOAD_BYTES // 1048576} MB。"
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / Path(f.name).name.replace("/", "_")
+                with path.open("wb") as fh:
+                    for chunk in f.chunks():
+                        fh.write(chunk)
+                report = services.import_file(path, year, actor_of(user).username, user=user)
+    return render(request, "web/teachers/upload.html", {"report": report, "problem": problem, "year": year,
+                                                         "en": _en()})
