@@ -162,14 +162,16 @@ class _Context:
         fail_map: dict[str, list[str]] = {}
         for county, _code, section, name in rows:
             fail_map.setdefault(county, []).append(f"{name}（{SECTION_ZH.get(section, section)}）")
+        counties = sorted(set(s_county))
+        clean = _cv_clean(counties, sizes, cvs, std) if std is not None else frozenset()
+        if clean and std is not None and not any(r.kind == "cv_composite" for r in std.rules):
+            cvs = cvs[~cvs["county_code"].isin(clean)]  # only the other counties' CVs are looked up
         cv_map = dict(zip(zip(cvs["county_code"].tolist(), cvs["section"].tolist(), cvs["indicator"].tolist(),
                               strict=True), cvs["cv"].tolist(), strict=True))
         names = ("checked", "failed", "missing", "failing")
         check_map = {key: dict(zip(names, row, strict=True)) for key, *row in zip(
             zip(checks["county_code"].tolist(), checks["item"].tolist(), strict=True),
             *(checks[c].tolist() for c in names), strict=True)} if len(checks) else {}
-        counties = sorted(set(s_county))
-        clean = _cv_clean(counties, sizes, cvs, std) if std is not None else frozenset()
         return cls(counties, sizes, fail_map, {k: int(v) for k, v in missing.items() if v}, cv_map, check_map, clean)
 
 
@@ -177,11 +179,15 @@ def _cv_clean(counties: list[str], sizes: Mapping[tuple[str, str], int], cvs: pd
               std: Standard) -> frozenset[str]:
     """The counties for which ``_cv_each`` finds nothing to report, found on whole columns: every section
     has schools in scope and every CV with a limit is known and within it (same comparison)."""
-    limits = {f"{section}|{ind.id}": limit for section in std.sections for ind in std.indicators
+    limits = {(section, ind.id): limit for section in std.sections for ind in std.indicators
               if (limit := ind.cv_limit.get(section)) is not None}
     if cvs.empty or not limits:
         return frozenset()
-    limit = (cvs["section"] + "|" + cvs["indicator"]).map(limits).to_numpy(float)
+    sections = {s: (cvs["section"] == s).to_numpy(bool) for s in {s for s, _ in limits}}
+    indicators = {i: (cvs["indicator"] == i).to_numpy(bool) for i in {i for _, i in limits}}
+    limit = np.full(len(cvs), np.nan)
+    for (section, ind_id), value in limits.items():
+        limit[sections[section] & indicators[ind_id]] = value
     cv = cvs["cv"].to_numpy(float)
     with np.errstate(invalid="ignore"):
         ok = ~np.isnan(limit) & ~np.isnan(cv) & ~(cv > limit * (1 + REL_TOL))

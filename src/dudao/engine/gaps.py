@@ -88,25 +88,35 @@ def _floor_level(x: np.ndarray, p: np.ndarray, limit: float) -> float:
     return hi
 
 
+def _width(n: int) -> int:
+    """The padded width of a group of n schools: to the end of its block of 8 up to 128 (numpy's pairwise sum
+    adds a row of up to 128 numbers in 8 running sums plus the tail, so zeros after the tail change no bit),
+    the exact length above."""
+    return n if n >= 128 else n // 8 * 8 + 7
+
+
 def _floor_levels(xs: list[np.ndarray], ps: list[np.ndarray], limits: list[float]) -> list[float]:
     """``_floor_level`` for many groups at once, bit for bit the same.
 
-    Groups with the same number of schools are stacked into one array and bisected in step (each group
-    stops at its own tolerance); a row sum of a C-contiguous array is the same pairwise sum as the sum of
-    that row on its own, so every comparison sees exactly the value ``_cv`` gives.
+    Groups are stacked into arrays of one width (``_width``: padded with zero weights) and bisected in step,
+    each group stopping at its own tolerance. A row sum of a C-contiguous array is the same pairwise sum as
+    the sum of that row on its own, and padding within the block adds only +0.0 at the end, so every
+    comparison sees exactly the value ``_cv`` gives (tests/engine/test_lift_batches.py checks it).
     """
     out = [0.0] * len(xs)
-    by_size: dict[int, list[int]] = {}
+    by_width: dict[int, list[int]] = {}
     for i, x in enumerate(xs):
-        by_size.setdefault(len(x), []).append(i)
-    for members in by_size.values():
-        if len(members) == 1 or len(xs[members[0]]) == 0:  # nothing to batch (or an empty group: raise as before)
+        by_width.setdefault(_width(len(x)) if len(x) else 0, []).append(i)
+    for width, members in by_width.items():
+        if width == 0:  # an empty group: raise as _floor_level does
             for i in members:
                 out[i] = _floor_level(xs[i], ps[i], limits[i])
             continue
-        x, p, limit = np.stack([xs[i] for i in members]), np.stack([ps[i] for i in members]), np.array(
-            [limits[i] for i in members])
-        lo, hi = x.min(axis=1), x.max(axis=1)
+        x, p = np.zeros((len(members), width)), np.zeros((len(members), width))
+        for j, i in enumerate(members):
+            x[j, :len(xs[i])], p[j, :len(ps[i])] = xs[i], ps[i]
+        limit = np.array([limits[i] for i in members])
+        lo, hi = np.array([xs[i].min() for i in members]), np.array([xs[i].max() for i in members])
         active = np.flatnonzero(hi - lo > 1e-7 * np.maximum(np.abs(hi), 1.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             while active.size:
