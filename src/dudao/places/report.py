@@ -102,8 +102,8 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
             ws.append([SECTION_ZH[sec], int(y), v, None, None, None, data["capacity"], None])
         for y in doc["years"]:
             p = data["projection"]
-            ws.append([SECTION_ZH[sec], y, None, _get(p, "low", y), _get(p, "medium", y), _get(p, "high", y), data["capacity"],
-                       _get(data["gap"], scen, y)])
+            ws.append([SECTION_ZH[sec], y, None, _r(_get(p, "low", y)), _r(_get(p, "medium", y)), _r(_get(p, "high", y)),
+                       data["capacity"], _r(_get(data["gap"], scen, y))])
     _style_header(ws, bold, head, len(header))
 
     ws = wb.create_sheet("学校")
@@ -116,7 +116,7 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
         d = r["demand"].get(scen, {})
         ws.append([r["code"], r["name"], SECTION_ZH[r["section"]], r["zone_name"], r["students"], r["classes"], r["classrooms"],
                    r["by_rooms"], r["by_floor"], r["capacity"], {"rooms": "教室", "floor": "校舍面积"}.get(r["binding"], ""),
-                   r["peak"], _get({"x": d}, "x", last), r["gap_horizon"], years_text(r["shortage_years"]),
+                   _r(r["peak"]), _r(_get({"x": d}, "x", last)), _r(r["gap_horizon"]), years_text(r["shortage_years"]),
                    r["largest_now"], BAND_ZH[r["band_now"]], r["largest_projected"], BAND_ZH[r["band_projected"]], r.get("intake_ratio"),
                    r["mape"]])
     _style_header(ws, bold, head, len(header))
@@ -128,9 +128,10 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
     for z in doc["zones"]:
         apps = z["applications"]
         latest = apps[max(apps)] if apps else {}
-        ws.append([z["zone"], z["name"], SECTION_ZH[z["section"]], z["schools"], z["students"], z["capacity"], z["peak"],
-                   z["gap_horizon"], years_text(z["shortage_years"]),
-                   "；".join(f"{g} 年级 {n} 人" for g, n in sorted(latest.items(), key=lambda x: int(x[0]))),
+        ws.append([z["zone"], z["name"], SECTION_ZH[z["section"]], z["schools"], z["students"], z["capacity"], _r(z["peak"]),
+                   _r(z["gap_horizon"]), years_text(z["shortage_years"]),
+                   (f"{max(apps)} 学年：" if apps else "")
+                   + "；".join(f"{g} 年级 {n} 人" for g, n in sorted(latest.items(), key=lambda x: int(x[0]))),
                    z.get("mape")])
     _style_header(ws, bold, head, len(header))
 
@@ -140,7 +141,7 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
     for s in doc["small_schools"]:
         n = s["nearest"] or {}
         ws.append([s["code"], s["name"], {"urban": "城区", "town": "镇区", "rural": "乡村"}.get(s["location"], ""), s["students"],
-                   _get({"x": s["projected"]}, "x", last), n.get("name", "（无）"), n.get("km"), n.get("spare"),
+                   _r(_get({"x": s["projected"]}, "x", last)), n.get("name", "（无）"), n.get("km"), n.get("spare"),
                    "仅为候选，是否撤并须由县级结合交通、寄宿和群众意愿决定"])
     _style_header(ws, bold, head, len(header))
     for sheet in wb.worksheets[1:]:
@@ -153,6 +154,11 @@ def write_xlsx(doc: Mapping[str, Any], out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
+
+
+def _r(v: Any) -> Any:
+    """Projected students as whole people in the workbook (the document keeps one decimal)."""
+    return None if v is None else round(float(v))
 
 
 def _get(d: Mapping[str, Any], sc: str, y: int) -> Any:
