@@ -179,18 +179,18 @@ def _cv_clean(counties: list[str], sizes: Mapping[tuple[str, str], int], cvs: pd
               std: Standard) -> frozenset[str]:
     """The counties for which ``_cv_each`` finds nothing to report, found on whole columns: every section
     has schools in scope and every CV with a limit is known and within it (same comparison)."""
-    limits = {(section, ind.id): limit for section in std.sections for ind in std.indicators
-              if (limit := ind.cv_limit.get(section)) is not None}
+    limits = {(section, ind.id): ind.cv_limit[section] for section in std.sections for ind in std.indicators
+              if ind.cv_limit.get(section) is not None}
     if cvs.empty or not limits:
         return frozenset()
     sections = {s: (cvs["section"] == s).to_numpy(bool) for s in {s for s, _ in limits}}
     indicators = {i: (cvs["indicator"] == i).to_numpy(bool) for i in {i for _, i in limits}}
-    limit = np.full(len(cvs), np.nan)
+    bound = np.full(len(cvs), np.nan)
     for (section, ind_id), value in limits.items():
-        limit[sections[section] & indicators[ind_id]] = value
+        bound[sections[section] & indicators[ind_id]] = value
     cv = cvs["cv"].to_numpy(float)
     with np.errstate(invalid="ignore"):
-        ok = ~np.isnan(limit) & ~np.isnan(cv) & ~(cv > limit * (1 + REL_TOL))
+        ok = ~np.isnan(bound) & ~np.isnan(cv) & ~(cv > bound * (1 + REL_TOL))
     counts = cvs.loc[ok, "county_code"].value_counts()
     full = set(counts.index[counts.to_numpy() == len(limits)])
     return frozenset(c for c in counties if c in full and all(sizes.get((c, s)) for s in std.sections))
