@@ -71,13 +71,13 @@ def project(
         raise typer.Exit(1) from None
     c = doc["county"]
     table = Table(title=f"{c['name']}（{c['code']}）在校生预测 / projected students — 基年 {doc['base_year']}，{scenario}")
-    for col in ("学年 / year", "小学 低", "小学 中", "小学 高", "小学容量", "初中 低", "初中 中", "初中 高", "初中容量"):
+    for col in ("学年 / year", "小学 低/中/高", "小学容量", "初中 低/中/高", "初中容量"):
         table.add_column(col, justify="right")
     for y in doc["years"]:
         cells = [str(y)]
         for sec in ("primary", "junior"):
             data = doc["sections"][sec]
-            cells += [f"{data['projection'][sc][y]:,.0f}" for sc in ("low", "medium", "high")] + [f"{data['capacity']:,}"]
+            cells += ["/".join(f"{data['projection'][sc][y]:.0f}" for sc in ("low", "medium", "high")), f"{data['capacity']}"]
         table.add_row(*cells)
     console.print(table)
     bt, pr = doc["backtest"], doc["parameters"]
