@@ -133,3 +133,15 @@ def test_every_places_error_code_is_documented():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
     for m in PlacesMessage:
         assert f"`{m.code}`" in doc, m
+
+
+def test_missing_births_of_the_fit_years_are_named(province):
+    from dudao.places.errors import PlacesError
+
+    Births.objects.filter(county__code="211321", year__in=[2016, 2017, 2018]).delete()
+    with pytest.raises(PlacesError) as exc:
+        county_plan("211321", 5)
+    assert exc.value.error.code == "E_PL_NO_BIRTHS" and "2016–2018" in exc.value.message_zh
+    pp = province_plan("210000", 5)
+    assert [c["code"] for c in pp["counties"]] == ["210521"] and [c["code"] for c in pp["without_births"]] == ["211321"]
+

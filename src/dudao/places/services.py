@@ -356,6 +356,9 @@ def county_plan(county_code: str, horizon: int = 10, scenario: str = "medium") -
     small = _small_schools(schools, enrol, p, scenario)
 
     intake = cp.intake.iloc[0].to_dict() if len(cp.intake) else {}
+    if pd.isna(intake.get("intake_ratio", float("nan"))):  # no births for the fit years: grade 1 cannot be projected
+        lo, hi = s.base_year - s.fit_years + 1 - s.entry_age, s.base_year - s.entry_age
+        raise PlacesError(M.NO_BIRTHS, county=f"{inp.county.name}（{inp.county.code}，{lo}–{hi} 年）")
     recorded: dict[str, int] = {}
     for r in schools:
         for k, v in r["recorded_bands"].items():
@@ -587,6 +590,11 @@ def region_prefix(code: str) -> str:
     return code[:4] if code.endswith("00") else code
 
 
+def _empty_region(code: str, horizon: int, scenario: str, without: list[str]) -> dict[str, Any]:
+    missing = [{"code": c, "name": n} for c, n in OrgUnit.objects.filter(code__in=without).values_list("code", "name")]
+    return {"code": code, "counties": [], "years": [], "horizon": horizon, "scenario": scenario, "without_births": missing}
+
+
 def province_plan(code: str, horizon: int = 10, scenario: str = "medium") -> dict[str, Any]:
     """Every county of a province (or prefecture) with data: projected students against capacity, by section."""
     p = load_places()
@@ -596,16 +604,26 @@ def province_plan(code: str, horizon: int = 10, scenario: str = "medium") -> dic
                               .values_list("county__code", "year", "grade", "students")),
                          columns=["unit", "year", "grade", "students"])
     if enrol.empty:
-        return {"code": code, "counties": [], "years": [], "horizon": horizon, "scenario": scenario}
+        return _empty_region(code, horizon, scenario, [])
     enrol = enrol.groupby(["unit", "year", "grade"], as_index=False).students.sum()
     base = int(enrol.year.max())
     births, _used = births_frame(sorted(enrol.unit.unique()), p)
     have = set(births.area)
+    without = sorted(set(enrol.unit) - have)
     enrol = enrol[enrol.unit.isin(have)]
     units = pd.DataFrame({"unit": sorted(enrol.unit.unique())}).assign(area=lambda d: d.unit, entry_grade=1, last_grade=9)
+    if units.empty:
+        return _empty_region(code, horizon, scenario, without)
     s = settings_for(base, horizon, p)
     con = connect()
     pr = project(con, enrol, units, births, s)
+    no_fit = set(pr.intake[pr.intake.intake_ratio.isna()].unit) | (set(units.unit) - set(pr.intake.unit))
+    if no_fit:  # births missing for the fit years: grade 1 cannot be projected, the county is left out and named
+        without = sorted(set(without) | no_fit)
+        units = units[~units.unit.isin(no_fit)]
+        pr.students = pr.students[~pr.students.unit.isin(no_fit)]
+        if units.empty:
+            return _empty_region(code, horizon, scenario, without)
     bt = mape(backtest(con, enrol, units, births, s))
     proj = pr.students.assign(section=pr.students.grade.map(_section_of)).groupby(
         ["unit", "section", "scenario", "year"], as_index=False).students.sum()
@@ -654,5 +672,6 @@ def province_plan(code: str, horizon: int = 10, scenario: str = "medium") -> dic
                                     "gap_horizon": round(capacity - med.get(last, 0.0), 1),
                                     "shortage_years": [y for y, v in med.items() if v > capacity]}
         counties.append(row)
+    missing = [{"code": c, "name": n} for c, n in OrgUnit.objects.filter(code__in=without).values_list("code", "name")]
     return {"code": code, "base_year": base, "horizon": horizon, "scenario": scenario, "small_before_year": before,
-            "years": list(range(base + 1, last + 1)), "counties": counties}
+            "years": list(range(base + 1, last + 1)), "counties": counties, "without_births": missing}
