@@ -75,7 +75,7 @@ def test_pins_are_respected():
 
 
 def test_mip_not_worse_than_greedy_on_a_county():
-    problem = planning_county(30, 500, seed=3, params=pl.Params(time_limit=10))
+    problem = planning_county(30, 500, seed=3, params=pl.Params(time_limit=4))
     g, m = pl.greedy(problem), pl.solve(problem)
     assert pl.violations(problem, g.moves) == [] and pl.violations(problem, m.moves) == []
     assert m.objective is not None and m.metrics["brought_up"] >= g.metrics["brought_up"] - 1
