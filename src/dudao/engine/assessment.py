@@ -101,12 +101,13 @@ def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
         if not with_schools:
             schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
         lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
+        ctx = _Context.build(summary, failing, cvs, None, std)
         if run is not None:
             checks = run.checks.result()
     finally:
         if run is not None:
             run.wait()  # never leave the connection in use
-    ctx = _Context.build(summary, failing, cvs, checks, std)
+    ctx.checks = _check_map(checks)
     verdicts = county_verdicts(std, ctx, facts or {})
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)
 
@@ -150,8 +151,9 @@ class _Context:
     cv_clean: frozenset[str] = frozenset()  # counties whose every CV is known and within its limit
 
     @classmethod
-    def build(cls, summary: pd.DataFrame, failing: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame,
+    def build(cls, summary: pd.DataFrame, failing: pd.DataFrame, cvs: pd.DataFrame, checks: pd.DataFrame | None,
               std: Standard | None = None) -> _Context:
+        """Indexes the tables; ``checks`` may be left out (None) and set later with ``_check_map``."""
         s_county, s_section = summary["county_code"].tolist(), summary["section"].tolist()
         sizes = dict(zip(zip(s_county, s_section, strict=True), summary["in_scope"].astype(int).tolist(), strict=True))
         missing: dict[str, int] = {}
@@ -168,11 +170,15 @@ class _Context:
             cvs = cvs[~cvs["county_code"].isin(clean)]  # only the other counties' CVs are looked up
         cv_map = dict(zip(zip(cvs["county_code"].tolist(), cvs["section"].tolist(), cvs["indicator"].tolist(),
                               strict=True), cvs["cv"].tolist(), strict=True))
-        names = ("checked", "failed", "missing", "failing")
-        check_map = {key: dict(zip(names, row, strict=True)) for key, *row in zip(
-            zip(checks["county_code"].tolist(), checks["item"].tolist(), strict=True),
-            *(checks[c].tolist() for c in names), strict=True)} if len(checks) else {}
+        check_map = _check_map(checks) if checks is not None else {}
         return cls(counties, sizes, fail_map, {k: int(v) for k, v in missing.items() if v}, cv_map, check_map, clean)
+
+
+def _check_map(checks: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    names = ("checked", "failed", "missing", "failing")
+    return {key: dict(zip(names, row, strict=True)) for key, *row in zip(
+        zip(checks["county_code"].tolist(), checks["item"].tolist(), strict=True),
+        *(checks[c].tolist() for c in names), strict=True)} if len(checks) else {}
 
 
 def _cv_clean(counties: list[str], sizes: Mapping[tuple[str, str], int], cvs: pd.DataFrame,
