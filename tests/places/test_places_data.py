@@ -7,6 +7,8 @@ from dudao.places.models import Births, GradeEnrolment
 from dudao.places.services import capacity_frame, county_plan, import_workbook, province_plan
 from dudao.places.workbook import write_workbook
 
+pytestmark = pytest.mark.django_db
+
 
 def test_capacity_takes_the_smaller_limit():
     info = pd.DataFrame([{"school_code": "A", "kind": "primary_school", "floor_area": 2000.0},
