@@ -154,6 +154,8 @@ def test_overdue_dashboard(world):
     assert client_for(u["clerk"]).get(reverse("overdue_dashboard")).status_code == 403
     late = client_for(u["county"]).get(reverse("tasks") + "?overdue=1").content.decode()
     assert f"共 {len(tasks)} 项" in late and "已报上级督办" in late
+    assert reverse("overdue_dashboard") not in late  # no link the county could not open
+    assert reverse("overdue_dashboard") in client_for(u["pref"]).get(reverse("tasks")).content.decode()
 
 
 def public_page(url: str) -> str:

@@ -88,7 +88,8 @@ def tasks(request: Any) -> Any:
                                       rectification_tasks__isnull=False).distinct().order_by("code")
     ctx = {"rows": _rows(list(page.object_list), today), "page": page, "states": list(STATES.items()),
            "chosen": {"county": county, "state": state, "overdue": late}, "case": case,
-           "counties": list(counties), "total": qs.count()}
+           "counties": list(counties), "total": qs.count(),
+           "show_dashboard": user.org_unit is not None and user.org_unit.level != OrgUnit.Level.COUNTY}
     return render(request, "web/supervision/tasks.html", ctx)
 
 
