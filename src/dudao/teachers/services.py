@@ -496,3 +496,9 @@ def record_rotation_fact(year: int, counties: Sequence[str], actor: str, item: s
         record("fact", "county_fact", f"{county}/{year}/{item}", {"value": ind.rate, "passed": passed}, object_unit=county)
         out.append(FactOutcome(county, True, ind.rate, passed, evidence))
     return out
+
+
+def latest_year(prefix: str = "", default: int = 2024) -> int:
+    """The latest school year with a roster in the region (``default`` when there is none)."""
+    year = Teacher.objects.filter(county__code__startswith=prefix).order_by("-year").values_list("year", flat=True).first()
+    return int(year) if year else default

@@ -19,7 +19,7 @@ from dudao.orgunits.models import OrgUnit
 from dudao.teachers import services
 from dudao.teachers.errors import TeacherFailure
 from dudao.teachers.models import RotationPlan
-from dudao.web.api import CODE_REGION, ERRORS, ApiError, _hidden, _user, not_found
+from dudao.web.api import CODE_REGION, ERRORS, YEAR_MAX, YEAR_MIN, ApiError, _hidden, _user, not_found
 
 router = Router(tags=["teachers"])
 
@@ -42,8 +42,9 @@ def _records(df: Any) -> list[dict[str, Any]]:
 @router.get("/counties/{code}/staffing", response={200: dict[str, Any], **ERRORS},
             summary="县的教师配备：各校应配与在岗、学科缺口、无心理健康教师的学校 / a county's staffing")
 def get_teacher_staffing(request: HttpRequest, code: str = PathParam(..., pattern=CODE_REGION),
-                 year: int = Query(2024, ge=2000, le=2100)) -> Any:
+                 year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX, description="学年；默认有名册的最新学年 / default: latest with a roster")) -> Any:
     _county(request, code)
+    year = year or services.latest_year(code)
     res = services.staffing(year, [code])
     return {"county": code, "year": year, "summary": _records(res.summary)[0] if not res.summary.empty else None,
             "schools": _records(res.staff.drop(columns=[c for c in res.staff.columns if c.startswith("stat_")])),
@@ -54,8 +55,9 @@ def get_teacher_staffing(request: HttpRequest, code: str = PathParam(..., patter
 @router.get("/counties/{code}/eligibility", response={200: dict[str, Any], **ERRORS},
             summary="县的交流轮岗资格：应交流的教师、理由、职称与校长任职条件及其任职依据 / rotation eligibility")
 def get_teacher_eligibility(request: HttpRequest, code: str = PathParam(..., pattern=CODE_REGION),
-                    year: int = Query(2024, ge=2000, le=2100), all: bool = Query(False)) -> Any:
+                    year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX, description="学年；默认有名册的最新学年 / default: latest with a roster"), all: bool = Query(False)) -> Any:
     _county(request, code)
+    year = year or services.latest_year(code)
     rows = services.eligibility(year, [code])
     ind = services.indicators(year, [code])[code]
     out = []
@@ -73,12 +75,13 @@ def get_teacher_eligibility(request: HttpRequest, code: str = PathParam(..., pat
 
 @router.get("/indicators", response={200: list[dict[str, Any]], **ERRORS},
             summary="交流轮岗指标：各县已交流 / 符合条件（≥10%）、骨干教师占比（≥20%）/ rotation indicators")
-def get_rotation_indicators(request: HttpRequest, year: int = Query(2024, ge=2000, le=2100)) -> Any:
+def get_rotation_indicators(request: HttpRequest, year: int | None = Query(None, ge=YEAR_MIN, le=YEAR_MAX, description="学年；默认有名册的最新学年 / default: latest with a roster")) -> Any:
     user = _user(request)
     check(user, VIEW)
     scope = scope_of(user)
     if scope.prefix is None or scope.school_code:
         return []
+    year = year or services.latest_year(scope.prefix)
     counties = services.counties_with_roster(year, scope.prefix)
     return [{"county": c, **ind.__dict__} for c, ind in services.indicators(year, counties).items()]
 

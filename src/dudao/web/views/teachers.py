@@ -23,6 +23,7 @@ from dudao.orgunits.models import OrgUnit
 from dudao.teachers import services
 from dudao.teachers.errors import TeacherFailure
 from dudao.teachers.models import RotationPlan, Teacher
+from dudao.web.api import YEAR_MAX, YEAR_MIN
 
 SECTION = {"primary": "小学", "junior": "初中", "": "全校"}
 
@@ -33,7 +34,7 @@ def _en() -> bool:
 
 def _year(request: Any, default_prefix: str = "") -> int:
     raw = request.GET.get("year", "")
-    if raw.isdigit() and 2000 <= int(raw) <= 2100:
+    if raw.isdigit() and YEAR_MIN <= int(raw) <= YEAR_MAX:
         return int(raw)
     latest = Teacher.objects.filter(county__code__startswith=default_prefix).order_by("-year").values_list("year", flat=True).first()
     return int(latest) if latest else 2024
@@ -217,7 +218,7 @@ def upload(request: Any) -> Any:
     year = _year(request)
     if request.method == "POST":
         raw = request.POST.get("year", "")
-        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else year
+        year = int(raw) if raw.isdigit() and YEAR_MIN <= int(raw) <= YEAR_MAX else year
         f = request.FILES.get("file")
         if f is None:
             problem = "请选择要上传的文件（.xlsx 或 .csv）。"
