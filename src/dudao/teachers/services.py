@@ -95,7 +95,9 @@ def import_file(path: Path, year: int, actor: str, user: Any = None) -> TeacherI
                 code = rec.values.get("school_code")
                 if code and code in county_of and not scope.covers_school(code, county_of[code]):
                     bag.add(TeacherDataError.SCOPE, value=code, **rec.where("school_code"))
-    report = TeacherImport(path.name, year, errors=checked.errors)
+    order = {name: i for i, name in enumerate((SHEET_TEACHERS, SHEET_SERVICE, SHEET_ROTATIONS, SHEET_PLACES))}
+    errors = sorted(checked.errors, key=lambda e: (order.get(e.sheet, -1), e.row or 0, len(e.column), e.column))
+    report = TeacherImport(path.name, year, errors=errors)
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
     if report.errors:
         record("import_refused", "teachers", path.name, {"year": year, "errors": len(report.errors), "sha256": digest})
