@@ -94,8 +94,8 @@ def run(roster: list[Path], lists: list[Path], payments: list[Path], term: str, 
 
 
 def _table(con: Any, name: str, data: pa.Table) -> Any:
-    if getattr(con, "name", "") == "pyspark":
-        return con.create_table(name, data.to_pandas(), overwrite=True)
+    if getattr(con, "name", "") == "pyspark":  # typed through Ibis's schema: an all-null column keeps its type
+        return con.create_table(name, ibis.memtable(data), overwrite=True)
     return con.create_table(name, data, overwrite=True, temp=True)
 
 

@@ -236,7 +236,7 @@ def eligibility(roster: Any, matched: Any, rules: dict[str, Any], term_start: dt
     nj = needy.inner_join(m, needy.id_hash == m.id_hash).inner_join(
         cats, [needy.programme == cats.programme, m.category == cats.category])
     needy_due = nj.group_by(["id_hash", "programme", "school_code", "county_code", "section", "per", "locally"]).aggregate(
-        tier=nj.tier.min(), categories=nj.category.collect(order_by=nj.category).join(","))
+        tier=nj.tier.min(), categories=nj.category.collect().sort().join(","))
     everyone = base.filter(base.who == "all").select(
         "id_hash", "programme", "school_code", "county_code", "section", "per", "locally",
         tier=ibis.null(dtypes.int64), categories=ibis.literal(""))

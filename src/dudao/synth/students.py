@@ -162,9 +162,10 @@ def generate_students(county: str, term: str = "2024-spring", *, students: int =
                 ignore_index=True)
         lists[dep] = df
     # moved students: an earlier row at another school of the same section, the current one entered this term
+    alt = {sec: codes[kinds == sec] for sec in ("primary", "junior")}
+    moved = moved[[len(alt[s]) > 1 for s in section[moved]]]  # only where the section has another school
     if len(moved):
         old = roster.iloc[moved].copy()
-        alt = {sec: codes[kinds == sec] for sec in ("primary", "junior")}
         old["学校标识码"] = [next(c for c in alt[s] if c != cur) if len(alt[s]) > 1 else cur
                         for s, cur in zip(section[moved], codes[sidx][moved], strict=True)]
         old["入学日期"] = f"{school_year - 1}-09-01"
