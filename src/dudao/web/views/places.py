@@ -83,6 +83,32 @@ def demand_figure(section: dict[str, Any], title: str) -> dict[str, Any]:
     return figure(data, layout)
 
 
+def births_figure(doc: dict[str, Any]) -> dict[str, Any]:
+    """Recorded births (bars, by year of birth) and their continuation by scenario; the school year they reach grade 1 on top."""
+    rec = {int(k): v for k, v in doc["births"].items()}
+    ys = sorted(rec)
+    data: list[dict[str, Any]] = [{"type": "bar", "x": ys, "y": [rec[y] for y in ys], "name": _("出生人口（记录）"),
+                                   "marker": {"color": "#9aa5b1"}, "customdata": [y + 6 for y in ys],
+                                   "hovertemplate": _("%(y)s 年出生") % {"y": "%{x}"} + " %{y:,.0f}<br>"
+                                   + _("%(y)s 学年入学") % {"y": "%{customdata}"} + "<extra></extra>"}]
+    for sc, colour in (("low", "#c6d4e6"), ("medium", "#4a7ab0"), ("high", "#c6d4e6")):
+        proj = {int(k): v for k, v in doc["births_projected"].get(sc, {}).items()}
+        px = sorted(y for y in proj if y <= doc["years"][-1] - 6)
+        if px:
+            data.append({"type": "bar" if sc == "medium" else "scatter", "x": px, "y": [proj[y] for y in px],
+                         "name": {"low": _("低方案"), "medium": _("出生人口（中方案延续）"), "high": _("高方案")}[sc],
+                         "marker": {"color": colour}, "line": {"color": "#4a7ab0", "dash": "dot", "width": 1},
+                         "mode": "lines" if sc != "medium" else None, "showlegend": sc == "medium",
+                         "hovertemplate": "%{x} %{y:,.0f}<extra></extra>"})
+    for d in data:
+        if d.get("mode") is None:
+            d.pop("mode", None)
+    layout = {"title": {"text": _("出生人口：6 年后进入小学一年级"), "font": {"size": 14}}, "height": 280,
+              "margin": {"l": 60, "r": 10, "t": 40, "b": 40}, "barmode": "overlay", "xaxis": {"dtick": 2},
+              "yaxis": {"rangemode": "tozero", "gridcolor": "#e5e5e5"}, "legend": {"orientation": "h", "y": -0.2}}
+    return figure(data, layout)
+
+
 @guarded
 def places_region(request: Any, code: str) -> HttpResponse:
     unit = _unit(request, code)
@@ -125,7 +151,7 @@ def _county(request: Any, unit: OrgUnit, horizon: int, scenario: str) -> HttpRes
         s["at_horizon"] = s["projected"].get(last)
         s["trend_text"] = " → ".join(f"{v}" for _y, v in sorted(s["trend"].items())[-5:])
     pr = doc["parameters"]
-    ctx.update(doc=doc, charts=charts, schools=schools, last=last, series_zh=SERIES_ZH.get(doc["births_series"], ""),
+    ctx.update(doc=doc, charts=charts, births_fig=births_figure(doc), schools=schools, last=last, series_zh=SERIES_ZH.get(doc["births_series"], ""),
                progression=[{"step": f"{int(g) - 1}→{g}", **v} for g, v in sorted(pr["progression"].items())],
                risky=sum(1 for r in schools if r["shortage_years"] or r["band_projected"] in ("large", "very_large")))
     return render(request, "web/places/county.html", ctx)
