@@ -236,7 +236,7 @@ def planning_county(n_schools: int, n_teachers: int, seed: int = 1, eligible_sha
     return pl.Problem(units, cands, p)
 
 
-DEMO_COUNTIES = 8
+DEMO_COUNTIES = 6
 
 
 def load_demo(year: int, actor: str, out_dir: Path, counties: int = DEMO_COUNTIES, seed: int = 1) -> dict[str, Any]:
@@ -266,6 +266,6 @@ def load_demo(year: int, actor: str, out_dir: Path, counties: int = DEMO_COUNTIE
         raise RuntimeError(f"{path.name}: {report.errors[0].message_zh}")
     rural = {c: sum(1 for x in schools if x["county_code"] == c and (x["rural_school"] or x["weak_school"])) for c in picked}
     example = max(picked, key=lambda c: (rural[c], c))  # the plan needs rural or weak receivers
-    plan = services.make_plan(services.PlanRequest(example, year, time_limit=20), actor)
+    plan = services.make_plan(services.PlanRequest(example, year, time_limit=15), actor)
     return {**report.counts, "counties": len(picked), "plan": plan.pk, "moves": len(plan.result["moves"]),
             "mismatches": len(report.warnings)}
