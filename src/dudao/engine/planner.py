@@ -678,8 +678,10 @@ def greedy(problem: Problem, explained: bool = True, cand: list[tuple[int, int, 
                     break
     short = sorted((units[j].target(r) - units[j].counts[r], j, r) for j in range(len(units)) for r in INDICATORS
                     if not units[j].meets(r))
+    for opts_j in options.values():
+        opts_j.sort()
     for _gap, j, r in short:
-        for _km, i, _ in sorted(options.get(j, [])):
+        for _km, i, _ in options.get(j, []):
             if units[j].meets(r, delta[(j, r)]):
                 break
             if r in problem.teachers[i].adds and feasible(i, j):
