@@ -19,7 +19,7 @@ def check(files, **kw):
                                  [p["payments"]], actor="tester", **kw)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
     data = generate_students(COUNTY, TERM, students=600, schools=4, seed=11,
                              plants={"unpaid": 2, "not_eligible": 2, "twice_school": 1, "twice_group": 2, "amount": 1,
@@ -27,7 +27,7 @@ def files(tmp_path_factory):
     return data, write_students(data, tmp_path_factory.mktemp("aid"), "csv")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def computed(files):
     """The engine's result for the files, computed once (storing it is what these tests are about)."""
     _data, p = files
