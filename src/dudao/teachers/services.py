@@ -334,13 +334,14 @@ def build_problem(req: PlanRequest) -> tuple[pl.Problem, dict[str, Teacher], lis
                              {k: float(thresholds[k][r.section]) for k in pl.INDICATORS},
                              need[(r.school_code, r.section)], surplus[(r.school_code, r.section)], req.county))
     verdicts = eligibility(req.year, [req.county])
-    pool = {str(tch.pk): tch for tch, v in verdicts if v.must_rotate}
+    pool = {str(tch.pk): tch for tch, v in verdicts if v.must_rotate and tch.full_time}
     pinned = req.move | set(req.to)
     by_pk = {str(tch.pk): tch for tch, _v in verdicts}
     for key in pinned | req.stay:
         if key not in by_pk:
             raise TeacherFailure(PlanError.PIN_UNKNOWN, value=key)
-        pool.setdefault(key, by_pk[key]) if key in pinned else None
+        if key in pinned:  # a pinned teacher joins the pool even when not (yet) required to rotate
+            pool.setdefault(key, by_pk[key])
     school_codes = {u.school_code for u in units}
     for code in set(req.to.values()) | req.closed:
         if code not in school_codes:
