@@ -85,7 +85,8 @@ def test_export_is_watermarked_and_audited(stored, school):
 def test_region_dashboards(stored, school):
     prov = client("prov", "province_inspector", "210000")
     body = prov.get("/aid/region/210000/").content.decode()
-    assert "本溪满族自治县" in body and "应助未助" in body
+    assert "本溪市" in body and "应助未助" in body  # the province lists prefectures
+    assert "本溪满族自治县" in prov.get("/aid/region/210500/").content.decode()
     body = client("bureau", "county_bureau", COUNTY).get(f"/aid/region/{COUNTY}/").content.decode()
     assert school in body and "待确认的建议匹配" in body
     assert client("other", "county_bureau", "211321").get(f"/aid/region/{COUNTY}/").status_code == 403

@@ -102,8 +102,11 @@ def region(request: Any, code: str) -> HttpResponse:
         for u in units:
             u["name"], u["url"] = names.get(u["code"], ""), reverse("aid_school", kwargs={"code": u["code"]}) + f"?term={term}"
     else:
+        if unit.level == OrgUnit.Level.PROVINCE:
+            level, units = "prefecture", _by_prefecture(units)
         for u in units:
-            u["name"], u["url"] = u["run__county__name"], reverse("aid_region", kwargs={"code": u["code"]}) + f"?term={term}"
+            u["name"] = u.get("run__county__name") or u.get("name", "")
+            u["url"] = reverse("aid_region", kwargs={"code": u["code"]}) + f"?term={term}"
     pending = (AidProposal.objects.filter(run__in=runs, status=AidProposal.Status.PENDING).count() if runs else 0)
     ctx = {
         "unit": unit, "crumbs": crumbs(request.user, unit.parent), "term": term, "terms": _terms_ctx(prefix, term),
@@ -114,6 +117,19 @@ def region(request: Any, code: str) -> HttpResponse:
         "findings": [(f, finding_label(f)) for f in FINDING_ORDER if f != "ok"],
     }
     return render(request, "web/aid/region.html", ctx)
+
+
+def _by_prefecture(counties: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """County rows added up per prefecture (the province's dashboard)."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in counties:
+        code = c["code"][:4] + "00"
+        acc = out.setdefault(code, {"code": code, "eligible": 0, "due": 0, "paid": 0, "problems": 0,
+                                    **dict.fromkeys(FINDING_ORDER, 0)})
+        for k in ("eligible", "due", "paid", "problems", *FINDING_ORDER):
+            acc[k] += c[k] or 0
+    names = dict(OrgUnit.objects.filter(code__in=out).values_list("code", "name"))
+    return [{**v, "name": names.get(k, k)} for k, v in sorted(out.items())]
 
 
 def _school_county(code: str, term: str | None = None) -> tuple[str, str]:
