@@ -252,13 +252,13 @@ def check_file(path: Path, kind: str, *, today: dt.date | None = None, county: s
         arrays["id_number"] = pc.utf8_upper(arrays["id_number"])
     table = pa.table({"row": pa.array(np.arange(first_row, first_row + n, dtype=np.int64)), **arrays})
     con = con or ibis.duckdb.connect()
-    t = con.create_table(f"aid_in_{kind}", table, overwrite=True, temp=True)
-    regions = con.create_table("aid_regions", pa.table({"code": sorted(known_regions())}), overwrite=True, temp=True)
+    t = ibis.memtable(table)  # scanned in place by DuckDB (no copy)
+    regions = ibis.memtable(pa.table({"code": sorted(known_regions())}))
     _check(c, t, specs, where, regions, today, con)
     # drop blank rows (an Excel sheet's formatted but empty tail): every picked column empty
     if c.issue_count:
         return c
-    c.data = _typed(t, kind, hash_key, con).to_pyarrow()
+    c.data = con.to_pyarrow(_typed(t, kind, hash_key, con))
     c.rows = c.data.num_rows
     if county is not None:
         bad = c.data.filter(pc.not_equal(c.data["county_code"], county)) if "county_code" in c.data.column_names else None
@@ -293,26 +293,26 @@ def _check(c: Checked, t: Any, specs: tuple[Column, ...], where: dict[str, tuple
         elif kind == "id":
             kind = "text"
         field_specs.append((col.code, kind, col.required, options))
-    probs = engine.field_problems(t, field_specs).to_pyarrow().to_pylist()
+    probs = con.to_pyarrow(engine.field_problems(t, field_specs)).to_pylist()
     if "id_number" in where:
         probs += [{"row": p["row"], "column": "id_number", "rule": "id_" + p["rule"], "value": p["value"]}
-                  for p in engine.id_problems(t, "id_number", regions, today).to_pyarrow().to_pylist()]
+                  for p in con.to_pyarrow(engine.id_problems(t, "id_number", regions, today)).to_pylist()]
     if "county_code" in where:  # a well-formed county code must be a known county-level division
         counties = regions.filter(regions.code.substr(4, 2) != "00")
         cc = t.filter(t.county_code.re_search(r"^[1-9][0-9]{5}$").fill_null(False))
         unknown = cc.anti_join(counties, cc.county_code == counties.code)
         probs += [{"row": r["row"], "column": "county_code", "rule": "known_region", "value": r["county_code"]}
-                  for r in unknown.select("row", "county_code").to_pyarrow().to_pylist()]
+                  for r in con.to_pyarrow(unknown.select("row", "county_code")).to_pylist()]
     if c.kind == "list" and "id_number" in where:
         no_id = t.filter((t.id_number.isnull() | (t.id_number == "")) & (t.birth.isnull() | (t.birth == "")))
         probs += [{"row": r, "column": "id_number", "rule": "no_id", "value": ""}
-                  for r in no_id.select("row").to_pyarrow()["row"].to_pylist()]
+                  for r in con.to_pyarrow(no_id.select("row"))["row"].to_pylist()]
     if c.kind == "roster":  # the same ID number twice at one school
         w = ibis.window(group_by=[t.id_number, t.school_code], order_by=t.row)
         ranked = t.filter(t.id_number != "").mutate(_k=ibis.row_number().over(w))
         dup = ranked.filter(ranked._k > 0)
         probs += [{"row": r["row"], "column": "id_number", "rule": "dup", "value": r["id_number"], "school": r["school_code"]}
-                  for r in dup.select("row", "id_number", "school_code").to_pyarrow().to_pylist()]
+                  for r in con.to_pyarrow(dup.select("row", "id_number", "school_code")).to_pylist()]
     names = {col.code: col for col in specs}
     for p in sorted(probs, key=lambda p: (p["row"], list(names).index(p["column"]))):
         letter, header = where.get(p["column"], ("", names[p["column"]].zh))

@@ -49,10 +49,12 @@ def run(roster: list[Path], lists: list[Path], payments: list[Path], term: str, 
 
     t0 = time.perf_counter()
     con = con or connect(engine_name)
-    check_con = ibis.duckdb.connect()  # reading and checking files is always local
-    checked = [check_file(p, "roster", today=today, county=county, hash_key=hash_key, con=check_con) for p in roster]
-    checked += [check_file(p, "list", today=today, hash_key=hash_key, con=check_con) for p in lists]
-    checked += [check_file(p, "payments", today=today, hash_key=hash_key, con=check_con) for p in payments]
+    if getattr(con, "name", "") == "duckdb":
+        con.raw_sql("SET preserve_insertion_order = false")
+    # reading and checking files is always local (DuckDB), one connection per file so that its memory goes with it
+    checked = [check_file(p, "roster", today=today, county=county, hash_key=hash_key) for p in roster]
+    checked += [check_file(p, "list", today=today, hash_key=hash_key) for p in lists]
+    checked += [check_file(p, "payments", today=today, hash_key=hash_key) for p in payments]
     result = Result(term, checked)
     result.timings["read_check"] = time.perf_counter() - t0
     if not result.ok:
@@ -71,8 +73,8 @@ def run(roster: list[Path], lists: list[Path], payments: list[Path], term: str, 
     frames = {k: _table(con, f"aid_rule_{k}", pa.Table.from_pandas(v, preserve_index=False)) for k, v in rule_frames().items()}
     start = term_start(term)
     exact, proposals = engine.identify(r, lst, start)
-    exact_t = exact.to_pyarrow()
-    proposals_t = proposals.to_pyarrow()
+    exact_t = con.to_pyarrow(exact)
+    proposals_t = con.to_pyarrow(proposals)
     result.timings["identify"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     matched = exact_t.select(["id_hash", "category"])
@@ -85,9 +87,8 @@ def run(roster: list[Path], lists: list[Path], payments: list[Path], term: str, 
                                                    "id_hash": pa.array([], pa.string()), "programme": pa.array([], pa.string()),
                                                    "amount": pa.array([], pa.float64())}))
     lines = engine.coverage(due, pay, frames["groups"])
-    lines_t = _table(con, "aid_lines", lines.to_pyarrow())
-    result.lines = lines_t.to_pyarrow()
-    result.totals = engine.totals(lines_t).to_pyarrow()
+    result.lines = con.to_pyarrow(lines)
+    result.totals = con.to_pyarrow(engine.totals(_table(con, "aid_lines", result.lines)))
     result.exact, result.proposals = exact_t, proposals_t
     result.timings["coverage"] = time.perf_counter() - t2
     return result
@@ -96,7 +97,7 @@ def run(roster: list[Path], lists: list[Path], payments: list[Path], term: str, 
 def _table(con: Any, name: str, data: pa.Table) -> Any:
     if getattr(con, "name", "") == "pyspark":  # typed through Ibis's schema: an all-null column keeps its type
         return con.create_table(name, ibis.memtable(data), overwrite=True)
-    return con.create_table(name, data, overwrite=True, temp=True)
+    return ibis.memtable(data)  # DuckDB scans the Arrow table in place
 
 
 def roster_rows(result: Result, hashes: set[str]) -> list[dict[str, Any]]:
