@@ -146,7 +146,8 @@ def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, 
     the GIL). The caller must ``Run.wait()`` before using the connection again; ``assess`` does.
     """
     con = _backend(t)
-    if con is None:
+    register = getattr(con, "_register_in_memory_tables", None)  # Ibis's own step before running SQL
+    if con is None or register is None:
         return None
     plan = plan_for(t.schema(), std, d, split_rule or std.split.default_rule, con)
     raw = con.con
@@ -167,7 +168,7 @@ def run_plan(t: ir.Table, std: Standard, d: Dictionary, split_rule: str | None, 
             raw.execute(f'DROP {"VIEW" if name == INPUT else "TABLE"} IF EXISTS "{names[name]}"')
 
     run = Run()
-    con._register_in_memory_tables(t)
+    register(t)
     raw.execute(f'CREATE TEMPORARY VIEW "{names[INPUT]}" AS {con.compile(t)}')
     try:
         raw.execute(f'CREATE TEMPORARY TABLE "{names[SCHOOLS]}" AS {sql(plan.schools)}')
