@@ -149,3 +149,27 @@ def _key_text(f: Fernet) -> str:
 
     return base64.urlsafe_b64encode(f._signing_key + f._encryption_key).decode()
 
+
+
+def test_cli_check_ids_and_coverage_export_audited(liaoning, files, tmp_path):
+    from typer.testing import CliRunner
+
+    from dudao.cli import app
+
+    data, p = files
+    runner = CliRunner()
+    ok = runner.invoke(app, ["aid", "check-ids", str(p["roster"])])
+    assert ok.exit_code == 0, ok.output
+    bad = data.roster.copy()
+    bad.loc[0, "身份证号"] = "11010519491231002Y"
+    path = tmp_path / "bad.csv"
+    bad.to_csv(path, index=False)
+    errors = tmp_path / "errors.csv"
+    res = runner.invoke(app, ["aid", "check-ids", str(path), "--errors", str(errors)])
+    assert res.exit_code == 1 and "E_ID_FORMAT" in res.output
+    assert "E_ID_FORMAT" in errors.read_text(encoding="utf-8-sig")
+    out = tmp_path / "lines.parquet"
+    res = runner.invoke(app, ["aid", "coverage", "--county", COUNTY, "--term", TERM, "--roster", str(p["roster"]),
+                              "--lists", str(p["list_civil"]), "--payments", str(p["payments"]), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.exists() and AuditEvent.objects.filter(action="export", object_type="aid.lines", object_id=out.name).exists()

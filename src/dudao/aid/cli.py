@@ -165,7 +165,11 @@ def coverage(
         table.add_row(programme_label(row["programme"]), *[f"{row[c]:,.0f}" if row[c] is not None else "—" for c in cols])
     console.print(table)
     if out is not None:
+        from dudao.audit.services import record
+
         _write_table(result.lines, out)
+        record("export", "aid.lines", out.name, {"rows": result.lines.num_rows, "term": term, "county": county,
+                                                 "content": "id_hash, programme, categories, amounts"}, object_unit=county)
         console.print(f"逐人结果 / lines → {out}")
 
 
