@@ -80,13 +80,33 @@ def prepare(folder: Path, students: int, list_rows: int, chunks: int) -> None:
         print(f"  generated {out.name}: {per:,} students in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
-def child(kind: str, folder: Path, chunks: int) -> dict:
+MAX_RSS_GB = 15.5  # the machine is shared: a side growing past this is stopped and counted as not fitting
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def child(kind: str, folder: Path, chunks: int, max_rss_gb: float = MAX_RSS_GB) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(ROOT / "bench"), str(folder), str(chunks), KEY],
-                          env=env, capture_output=True, text=True, check=False)
+    with subprocess.Popen([sys.executable, "-c", CHILD, kind, str(ROOT / "bench"), str(folder), str(chunks), KEY],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _rss_kb(proc.pid))
+            if peak > max_rss_gb * 1024 * 1024:
+                proc.kill()
+                proc.communicate()
+                return {"failed": True, "reason": f"stopped at {peak / 1024 / 1024:.1f} GB RSS (limit {max_rss_gb} GB)"}
+            time.sleep(1)
+        out, err = proc.communicate()
     if proc.returncode != 0:
-        return {"failed": True, "returncode": proc.returncode, "stderr": proc.stderr[-1500:]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        return {"failed": True, "returncode": proc.returncode, "stderr": err[-1500:]}
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -96,6 +116,7 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=10)
     ap.add_argument("--folder", type=Path, default=ROOT / "var" / "bench" / "aid")
     ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--max-rss-gb", type=float, default=MAX_RSS_GB, help="stop a pandas run growing past this")
     args = ap.parse_args()
     folder = args.folder / f"{args.students}-{args.lists}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,18 +124,18 @@ def main() -> None:
     prepare(folder, args.students, args.lists, args.chunks)
     print(f"data ready in {time.perf_counter() - t0:.0f} s: {folder}", flush=True)
     results: dict[str, dict] = {}
-    results["duckdb"] = child("duckdb", folder, args.chunks)
+    results["duckdb"] = child("duckdb", folder, args.chunks, max_rss_gb=1e9)
     print("duckdb", json.dumps(results["duckdb"], ensure_ascii=False), flush=True)
     if not args.skip_pandas:
         n = args.chunks
         while n >= 1:
-            results[f"pandas@{n}"] = child("pandas", folder, n)
+            results[f"pandas@{n}"] = child("pandas", folder, n, args.max_rss_gb)
             print(f"pandas@{n}", json.dumps(results[f"pandas@{n}"], ensure_ascii=False)[:2000], flush=True)
             if not results[f"pandas@{n}"].get("failed"):
                 break
             n //= 2
         if n != args.chunks and n >= 1:
-            results[f"duckdb@{n}"] = child("duckdb", folder, n)
+            results[f"duckdb@{n}"] = child("duckdb", folder, n, max_rss_gb=1e9)
             print(f"duckdb@{n}", json.dumps(results[f"duckdb@{n}"]), flush=True)
     with open("/proc/loadavg") as fh:
         load = fh.read().split()[:3]
