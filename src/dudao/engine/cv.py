@@ -33,8 +33,8 @@ def wide_cvs(schools: ir.Table, std: Standard) -> ir.Table:
     """
     keys = ["county_code", "section"]
     inds = [ind.id for ind in std.indicators]
-    scoped = schools.filter(schools.in_scope & (schools.students > 0))
-    p = scoped.students.cast("float64")
+    scoped = schools.filter(schools.in_scope & (schools.students > 0)).select(*keys, "students", *inds)  # narrow:
+    p = scoped.students.cast("float64")  # a backend may materialise it (it is read twice)
     weight = {i: ibis.ifelse(scoped[i].notnull(), p, 0.0) for i in inds}
     first = scoped.group_by(keys).aggregate(
         **{f"{i}__P": weight[i].sum() for i in inds},
@@ -43,9 +43,10 @@ def wide_cvs(schools: ir.Table, std: Standard) -> ir.Table:
     )
     first = first.mutate(**{f"{i}__mean": first[f"{i}__S"] / first[f"{i}__P"] for i in inds})
     joined = scoped.join(first, keys)
-    second = joined.group_by(keys).aggregate(
+    dev = {i: joined[i].fill_null(0) - joined[f"{i}__mean"] for i in inds}
+    second = joined.group_by(keys).aggregate(  # d·d, not d ** 2: a backend may call pow() for the latter
         **{f"{i}__V": (ibis.ifelse(joined[i].notnull(), joined.students.cast("float64"), 0.0)
-                       * (joined[i].fill_null(0) - joined[f"{i}__mean"]) ** 2).sum() for i in inds},
+                       * (dev[i] * dev[i])).sum() for i in inds},
     )
     return first.join(second, keys)
 
