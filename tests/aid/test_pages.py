@@ -76,7 +76,7 @@ def test_export_is_watermarked_and_audited(stored, school):
     bureau = client("bureau", "county_bureau", COUNTY)
     r = bureau.get(f"/aid/export/{COUNTY}.xlsx?term={TERM}&finding=unpaid")
     assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment;")
-    sheet = pd.read_excel(io.BytesIO(r.content), header=None, dtype=str)
+    sheet = pd.read_excel(io.BytesIO(r.content), header=None, dtype=str, engine="openpyxl")
     assert "导出人：bureau" in sheet.iloc[1, 0]
     assert set(sheet.iloc[4:, 9]) == {"应助未助"}
     assert AuditEvent.objects.filter(action="export", actor="bureau", object_type="aid.lines").exists()

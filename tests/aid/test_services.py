@@ -105,12 +105,12 @@ def test_reveal_and_export_are_audited_and_watermarked(stored):
     assert ev.detail["person"] == person.id_mask and shown.id_number not in str(ev.detail)
     lines = list(AidLine.objects.filter(run=stored, finding="unpaid").select_related("person", "run__county"))
     body = export_xlsx(lines, actor, unmasked=False, title="t")
-    sheet = pd.read_excel(io.BytesIO(body), header=None)
+    sheet = pd.read_excel(io.BytesIO(body), header=None, engine="openpyxl")
     assert "导出人：clerk" in str(sheet.iloc[1, 0])
     assert set(sheet.iloc[4:, 2]) == {ln.person.id_mask for ln in lines}
     assert AuditEvent.objects.filter(action="export", object_type="aid.lines", actor="clerk", detail__unmasked=False).exists()
     body = export_xlsx(lines, actor, unmasked=True, title="t")
-    sheet = pd.read_excel(io.BytesIO(body), header=None, dtype=str)
+    sheet = pd.read_excel(io.BytesIO(body), header=None, dtype=str, engine="openpyxl")
     assert all(len(v) == 18 and "*" not in v for v in sheet.iloc[4:, 2])
     assert AuditEvent.objects.filter(action="view_personal", object_type="aid.people", actor="clerk").exists()
 
