@@ -147,7 +147,7 @@ class _Context:
     failing: dict[str, list[str]]
     missing: dict[str, int]
     cvs: dict[tuple[str, str, str], float]
-    checks: dict[tuple[str, str], dict[str, Any]]
+    checks: dict[tuple[str, str], tuple[Any, ...]]  # (county, item) → (checked, failed, missing, failing)
     cv_clean: frozenset[str] = frozenset()  # counties whose every CV is known and within its limit
 
     @classmethod
@@ -166,19 +166,23 @@ class _Context:
             fail_map.setdefault(county, []).append(f"{name}（{SECTION_ZH.get(section, section)}）")
         counties = sorted(set(s_county))
         clean = _cv_clean(counties, sizes, cvs, std) if std is not None else frozenset()
+        keys = zip(cvs["county_code"].tolist(), cvs["section"].tolist(), cvs["indicator"].tolist(), strict=True)
         if clean and std is not None and not any(r.kind == "cv_composite" for r in std.rules):
-            cvs = cvs[~cvs["county_code"].isin(clean)]  # only the other counties' CVs are looked up
-        cv_map = dict(zip(zip(cvs["county_code"].tolist(), cvs["section"].tolist(), cvs["indicator"].tolist(),
-                              strict=True), cvs["cv"].tolist(), strict=True))
+            # only the other counties' CVs are looked up
+            cv_map = {k: v for k, v in zip(keys, cvs["cv"].tolist(), strict=True) if k[0] not in clean}
+        else:
+            cv_map = dict(zip(keys, cvs["cv"].tolist(), strict=True))
         check_map = _check_map(checks) if checks is not None else {}
         return cls(counties, sizes, fail_map, {k: int(v) for k, v in missing.items() if v}, cv_map, check_map, clean)
 
 
-def _check_map(checks: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
-    names = ("checked", "failed", "missing", "failing")
-    return {key: dict(zip(names, row, strict=True)) for key, *row in zip(
-        zip(checks["county_code"].tolist(), checks["item"].tolist(), strict=True),
-        *(checks[c].tolist() for c in names), strict=True)} if len(checks) else {}
+def _check_map(checks: pd.DataFrame) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(county, item) → (checked, failed, missing, failing)."""
+    if not len(checks):
+        return {}
+    return dict(zip(zip(checks["county_code"].tolist(), checks["item"].tolist(), strict=True),
+                    zip(*(checks[c].tolist() for c in ("checked", "failed", "missing", "failing")), strict=True),
+                    strict=True))
 
 
 def _cv_clean(counties: list[str], sizes: Mapping[tuple[str, str], int], cvs: pd.DataFrame,
@@ -348,12 +352,13 @@ def _cv_composite(rule_id: str, limits: Mapping[str, float], std: Standard, code
     return out
 
 
-def _computed(part: str, item: CountyItem, row: Mapping[str, Any] | None) -> list[Reason]:
-    if row is None or int(row["checked"]) + int(row["missing"]) == 0:
+def _computed(part: str, item: CountyItem, row: tuple[Any, ...] | None) -> list[Reason]:
+    """``row``: (checked, failed, missing, failing) of the county and item (``_check_map``)."""
+    if row is None or int(row[0]) + int(row[2]) == 0:
         return [Reason(part, item.id, "missing", f"无数据：{item.zh}", f"no data: {item.en}")]
-    failed, missing = int(row["failed"]), int(row["missing"])
+    failed, missing = int(row[1]), int(row[2])
     if failed:
-        failing = row["failing"]
+        failing = row[3]
         codes = sorted(filter(None, failing)) if failing is not None else []  # drops None and ""
         return [Reason(part, item.id, "fail", f"{item.zh}：{failed} 个学校未达到（{'、'.join(codes[:5])}）",
                        f"{item.en}: {failed} schools fail")]
