@@ -10,6 +10,7 @@ here, so this script does their work with Django's own template lexer, Python's
     python scripts/messages.py extract   # sources -> django.po (keeps translations)
     python scripts/messages.py compile   # django.po -> django.mo
     python scripts/messages.py check     # exit 1 if anything is missing or stale
+    python scripts/messages.py merge F.json...  # fill untranslated msgids from {"中文": "English"} files
 
 ``extract`` builds msgids exactly as Django builds them at run time (and as
 ``makemessages`` would extract them): ``{% translate "x" %}`` doubles ``%``;
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -491,6 +493,42 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Fills untranslated (or fuzzy) entries from JSON files of {msgid: English}; existing translations win."""
+    po = load(args.language)
+    given: dict[str, str | list[str]] = {}
+    for name in args.files:
+        given.update(json.loads(Path(name).read_text(encoding="utf-8")))
+    filled = 0
+    used: set[str] = set()
+    for entry in po:
+        # a msgid from {% blocktranslate %} has its % doubled; translators write them single
+        key = entry.msgid if entry.msgid in given else entry.msgid.replace("%%", "%")
+        if entry.obsolete or key not in given:
+            continue
+        used.add(key)
+        done = all(entry.msgstr_plural.values()) if entry.msgid_plural else bool(entry.msgstr)
+        if done and "fuzzy" not in entry.flags:
+            continue
+        value = given[key]  # a string, or [singular, plural] for a message with a plural
+        forms = [value, value] if isinstance(value, str) else list(value)
+        if key != entry.msgid:
+            forms = [f.replace("%", "%%").replace("%%(", "%(") for f in forms]
+        if entry.msgid_plural:
+            entry.msgstr_plural = {0: forms[0], 1: forms[-1]}
+        else:
+            entry.msgstr = forms[0]
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+        filled += 1
+    po.save(str(po_path(args.language)))
+    unknown = sorted(set(given) - used)
+    say(f"{filled} translations merged; {len(unknown)} given msgids are not in the sources")
+    for msgid in unknown[:20]:
+        say(f"  not in the sources: {msgid!r}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     messages, warnings = collect()
     for w in warnings:
@@ -513,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-obsolete", action="store_true", help="drop messages no longer in the sources")
     p.set_defaults(func=cmd_extract)
     sub.add_parser("compile", help="write the .mo from the .po").set_defaults(func=cmd_compile)
+    p = sub.add_parser("merge", help="fill untranslated messages from JSON files of {msgid: English}")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_merge)
     sub.add_parser("check", help="fail on untranslated messages or a stale .po/.mo").set_defaults(func=cmd_check)
     args = parser.parse_args(argv)
     return int(args.func(args))

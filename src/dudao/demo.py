@@ -50,7 +50,8 @@ def load(data_dir: Path, console: Console, actor: str) -> int:
     va_runs = demo_runs(latest, actor)
     console.print(f"  增值评价 / value-added：{'、'.join(r.subject for r in va_runs)}，每科 "
                   f"{va_runs[0].schools.count() if va_runs else 0} 所学校（合成成绩）")
-    from dudao.places.demo import load_demo  # school places: synthetic births, enrolment by grade, rooms, sites
+    # school places: synthetic births, enrolment by grade, rooms, sites
+    from dudao.places.demo import load_demo
 
     pc = load_demo(seed=1)
     console.print(f"  学位预测 / places：出生人口 {pc.get('births', 0)} 条，分年级在校生 {pc.get('grades', 0)} 条，"

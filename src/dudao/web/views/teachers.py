@@ -82,7 +82,16 @@ def home(request: Any) -> Any:
     years = sorted(set(Teacher.objects.filter(county__code__startswith=prefix).values_list("year", flat=True)))
     return render(request, "web/teachers/home.html", {
         "year": year, "years": years, "rows": rows, "groups": [g.en if _en() else g.zh for g in groups],
-        "target": _pct(services.rules_for(prefix).mental_health_target.value), "can_import": can(request.user, IMPORT)})
+        "can_import": can(request.user, IMPORT), **_rule_figures(services.rules_for(prefix))})
+
+
+def _rule_figures(rules: Any) -> dict[str, str]:
+    """The figures the pages quote from the rules (teachers.yaml and the province overlay), never typed in a template."""
+    ratios = rules.staffing.ratios
+    return {"target": _pct(rules.mental_health_target.value),
+            "ratio_primary": f"{ratios['primary'].value:g}", "ratio_junior": f"{ratios['junior'].value:g}",
+            "small_max": f"{rules.staffing.small_school.max_students.value:g}",
+            "quota_rotated": f"{rules.rotation.quota_rotated.value:.0%}", "quota_key": f"{rules.rotation.quota_key.value:.0%}"}
 
 
 @login_required
@@ -163,7 +172,8 @@ def plans(request: Any, code: str) -> Any:
         return redirect("teachers_plan", pk=saved.pk)
     return render(request, "web/teachers/plans.html", {
         "unit": unit, "year": year, "plans": RotationPlan.objects.filter(county=unit).order_by("-created_at", "-pk")[:50],
-        "can_plan": can(request.user, ASSESS), "defaults": services.rules_for(code).planner})
+        "can_plan": can(request.user, ASSESS), "defaults": services.rules_for(code).planner,
+        **_rule_figures(services.rules_for(code))})
 
 
 def _plan(request: Any, pk: int) -> RotationPlan:
