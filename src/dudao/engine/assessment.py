@@ -102,13 +102,14 @@ def assess(t: ir.Table, std: Standard, d: Dictionary, *, year: int,
             schools = pd.concat([failing, lift_rows], ignore_index=True).drop_duplicates(["school_code", "section"])
         lifts = cv_lifts(lift_rows, cvs, std) if with_gaps else pd.DataFrame()
         ctx = _Context.build(summary, failing, cvs, None, std)
+        pending = _prepare_verdicts(std, ctx, facts or {})  # all but the computed items, which need the checks
         if run is not None:
             checks = run.checks.result()
     finally:
         if run is not None:
             run.wait()  # never leave the connection in use
     ctx.checks = _check_map(checks)
-    verdicts = county_verdicts(std, ctx, facts or {})
+    verdicts = {code: _finish(code, steps, ctx) for code, steps in pending.items()}
     return Assessment(std, year, split_rule or std.split.default_rule, schools, cvs, checks, verdicts, gaps, lifts)
 
 
@@ -209,12 +210,17 @@ def _cv_clean(counties: list[str], sizes: Mapping[tuple[str, str], int], cvs: pd
 def county_verdicts(std: Standard, ctx: _Context, facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, CountyVerdict]:
     """Every county's verdict. A county with no recorded facts gets the same (shared, read-only) reasons
     for the recorded items as every other such county; they are made once."""
+    return {code: _finish(code, steps, ctx) for code, steps in _prepare_verdicts(std, ctx, facts).items()}
+
+
+def _prepare_verdicts(std: Standard, ctx: _Context, facts: Mapping[str, Mapping[str, Fact]]) -> dict[str, list[_Step]]:
+    """Each county's steps with all but the computed items resolved to reasons (``ctx.checks`` not needed)."""
     steps = _steps(std)
     no_facts = _fold(steps, {})
     out = {}
     for code in ctx.counties:
         mine = facts.get(code)
-        out[code] = _verdict(code, std, ctx, _fold(steps, mine) if mine else no_facts)
+        out[code] = _resolve(code, std, ctx, _fold(steps, mine) if mine else no_facts)
     return out
 
 
@@ -274,18 +280,32 @@ def _fold(steps: list[_Step], facts: Mapping[str, Fact]) -> list[_Step]:
 
 
 def _verdict(code: str, std: Standard, ctx: _Context, steps: list[_Step]) -> CountyVerdict:
-    reasons: list[Reason] = []
+    return _finish(code, _resolve(code, std, ctx, steps), ctx)
+
+
+def _resolve(code: str, std: Standard, ctx: _Context, steps: list[_Step]) -> list[_Step]:
+    """The county's steps, the school-data ones other than the computed items turned into ("reasons", …)."""
+    out: list[_Step] = []
     for step in steps:
         kind = step[0]
-        if kind == "reasons":
-            reasons += step[1]
+        if kind in ("reasons", "computed"):
+            out.append(step)
         elif kind == "school":
-            reasons += _school_rule(step[1].id, ctx.failing.get(code, []), ctx.missing.get(code, 0))
+            out.append(("reasons", _school_rule(step[1].id, ctx.failing.get(code, []), ctx.missing.get(code, 0))))
         elif kind == "cv_each":
             if code not in ctx.cv_clean:
-                reasons += _cv_each(step[1].id, std, code, ctx)
-        elif kind == "cv_composite":
-            reasons += _cv_composite(step[1].id, step[1].limits, std, code, ctx)
+                out.append(("reasons", _cv_each(step[1].id, std, code, ctx)))
+        else:  # cv_composite
+            out.append(("reasons", _cv_composite(step[1].id, step[1].limits, std, code, ctx)))
+    return out
+
+
+def _finish(code: str, steps: list[_Step], ctx: _Context) -> CountyVerdict:
+    """The verdict from resolved steps (``_resolve``) and the computed items (``ctx.checks``)."""
+    reasons: list[Reason] = []
+    for step in steps:
+        if step[0] == "reasons":
+            reasons += step[1]
         else:
             reasons += _computed(step[1], step[2], ctx.checks.get((code, step[2].id)))
     statuses = {r.status for r in reasons}
