@@ -114,7 +114,8 @@ def test_no_policy_figure_in_python():
 
     src = Path(__file__).resolve().parents[2] / "src" / "dudao"
     figures = {4.2, 5.3, 7.5, 10.2, 2.3, 2.4, 0.45, 0.65, 0.55, 0.85, 1.1, 1.2, 1.32, 1250, 1500, 2000, 2500, 6000}
-    presentation = {"fontsize", "labelsize", "size", "lw", "linewidth", "pad", "width", "height", "alpha", "dpi"}
+    presentation = {"fontsize", "labelsize", "size", "lw", "linewidth", "pad", "width", "height", "alpha", "dpi",
+                    "batch_size", "chunk_size"}  # and database batching
     for path in src.rglob("*.py"):
         if "migrations" in path.parts or "synth" in path.parts:
             continue

@@ -19,7 +19,7 @@ class PlanningError(CodedMessage):
     CLASH = ("E_TERM_CLASH", "与已记录的同一职务任期（{start} 至 {end}）重叠", "overlaps a stored term of the same post ({start} to {end})")
     DUPLICATE = ("E_TERM_DUP", "与第 {first} 行重复", "repeats row {first}")
     FILE = ("E_TERM_FILE", "无法读取文件：{detail}", "cannot read the file: {detail}")
-    YEAR = ("E_PLAN_YEAR", "年份 {value} 不在 2000–2100 之间", "year {value} is outside 2000-2100")
+    YEAR = ("E_PLAN_YEAR", "年份 {value} 不在 1990–2100 之间", "year {value} is outside 1990-2100")
     REGION = ("E_PLAN_REGION", "“{value}”不是省、地市或县级代码", "'{value}' is not a province, prefecture or county code")
 
 

@@ -26,7 +26,7 @@ class Target(Sourced):
     """A share of counties that should pass by the end of a year."""
 
     id: str
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=1990, le=2100)
     share: float = Field(gt=0, le=1)
     zh: str
     en: str

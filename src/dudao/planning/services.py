@@ -222,7 +222,7 @@ def schedule(code: str, year: int | None = None, today: dt.date | None = None) -
     ``today`` (default: the real date) are marked as ended."""
     unit = region(code)
     year = year or dt.date.today().year
-    if not 2000 <= year <= 2100:
+    if not 1990 <= year <= 2100:
         raise PlanningFailure(PlanningError.YEAR, value=year)
     prefix = prefix_of(unit)
     plan = load_planning(unit.code[:2])

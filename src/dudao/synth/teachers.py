@@ -251,7 +251,7 @@ def load_demo(year: int, actor: str, out_dir: Path, counties: int = DEMO_COUNTIE
         return {"teachers": 0}
     picked = [codes[int(i)] for i in np.unique(np.linspace(0, len(codes) - 1, min(counties, len(codes))).round())]
     if "210521" in codes and "210521" not in picked:
-        picked[0] = "210521"
+        picked[-1] = "210521"  # keep picked[0], the first county: the demo accounts' county (accounts.services)
     schools = [{"school_code": sy.school.code, "school_name": sy.name, "county_code": sy.county.code,
                 "location": sy.location, "rural_school": sy.rural_school, "weak_school": sy.weak_school,
                 "status": sy.status} for sy in SchoolYear.objects.filter(year=year, county__code__in=picked)

@@ -47,7 +47,7 @@ def _year(request: Any) -> int:
         year = int(request.GET.get("year", ""))
     except ValueError:
         return dt.date.today().year
-    return year if 2000 <= year <= 2100 else dt.date.today().year
+    return year if 1990 <= year <= 2100 else dt.date.today().year
 
 
 def _pct(v: float | None) -> str:

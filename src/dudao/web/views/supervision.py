@@ -33,6 +33,8 @@ from dudao.supervision.sampling import draw_sample
 from dudao.supervision.services import allowed_actions, open_round, resubmission_diff, timeline
 from dudao.web.views.assess import _standard_choices, region_url
 
+MAX_DESCRIPTION = 4_000  # characters kept of a hand-raised task's description (a product limit)
+
 SAMPLERS = {Role.PROVINCE_INSPECTOR, Role.PROVINCE_ADMIN}
 SAMPLE_STATE = "provincial_evaluation"
 
@@ -264,7 +266,7 @@ def _raise_one(request: Any, case: Case, deadline: dt.date) -> str:
     taken = set(case.tasks.filter(source=Task.Source.SITE_VISIT).values_list("item", flat=True))
     number = next(n for n in range(1, len(taken) + 2) if f"SV{n}" not in taken)
     raise_task(case.county.code, case.round.year, request.user, Task.Source.SITE_VISIT, f"SV{number}",
-               description[:2000], deadline, school_code=school, case=case)
+               description[:MAX_DESCRIPTION], deadline, school_code=school, case=case)
     messages.success(request, _("已下达整改任务。"))
     return "rectification"
 
