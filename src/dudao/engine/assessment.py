@@ -34,9 +34,10 @@ class Fact:
     evidence: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Reason:
-    """One reason of a verdict. Treat as read-only: counties without facts share the same instances."""
+    """One reason of a verdict. Treat as read-only: counties without facts share the same instances.
+    Slotted: an assessment of the nation makes ~14,000 of them, and fewer objects mean cheaper garbage collections."""
 
     part: str
     item: str
@@ -45,7 +46,7 @@ class Reason:
     en: str
 
     def as_dict(self) -> dict[str, str]:
-        return dict(self.__dict__)
+        return {"part": self.part, "item": self.item, "status": self.status, "zh": self.zh, "en": self.en}
 
 
 @dataclass
