@@ -73,3 +73,18 @@ def test_assess_table_and_json(tmp_path, liaoning, dictionary):
     assert {"code", "name", "students", "values", "school_pass"} <= set(section["schools"][0])
     result = runner.invoke(app, ["assess", "--county", "999999"])
     assert result.exit_code == 2 and "不是地市或县级代码" in result.output
+
+
+def test_an_uninitialised_database_is_named_not_a_traceback(tmp_path):
+    """A command on a data folder that `dudao init` never saw says what to run, in both languages."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DUDAO_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "dudao.web.settings"}
+    env.pop("DUDAO_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "dudao.cli", "planning", "targets", "--province", "21"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "dudao init" in done.stderr and "数据库尚未初始化" in done.stderr
+    assert "Traceback" not in done.stderr

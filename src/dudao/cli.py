@@ -24,27 +24,27 @@ facts_app = typer.Typer(help="县级记录项（含佐证）/ recorded county fa
 app.add_typer(facts_app, name="facts")
 users_app = typer.Typer(help="用户与令牌 / users and API tokens", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-from dudao.planning.cli import app as planning_app  # noqa: E402
 
-app.add_typer(planning_app, name="planning")
-from dudao.supervision.cli import app as supervision_app  # noqa: E402
 
-app.add_typer(supervision_app, name="supervision")
-from dudao.inspection.cli import app as inspection_app  # noqa: E402
+def _register_areas() -> None:
+    """The areas' own command groups (each in its app's cli module)."""
+    from dudao.aid import cli as aid_cli
+    from dudao.inspection.cli import app as inspection_app
+    from dudao.places.cli import app as places_app
+    from dudao.planning.cli import app as planning_app
+    from dudao.quality import cli as quality_cli
+    from dudao.supervision.cli import app as supervision_app
+    from dudao.teachers.cli import app as teachers_app
 
-app.add_typer(inspection_app, name="inspection")
-from dudao.places.cli import app as places_app  # noqa: E402
+    for name, sub in (("planning", planning_app), ("supervision", supervision_app), ("inspection", inspection_app),
+                      ("places", places_app), ("aid", aid_cli.app), ("teachers", teachers_app)):
+        app.add_typer(sub, name=name)
+    app.command("value-added")(quality_cli.value_added)
+    synth_app.command("scores")(quality_cli.synth_scores)
+    synth_app.command("students")(aid_cli.synth_students)
 
-app.add_typer(places_app, name="places")
-from dudao.quality import cli as quality_cli  # noqa: E402
 
-app.command("value-added")(quality_cli.value_added), synth_app.command("scores")(quality_cli.synth_scores)
-from dudao.aid import cli as aid_cli  # noqa: E402
-
-app.add_typer(aid_cli.app, name="aid"), synth_app.command("students")(aid_cli.synth_students)
-from dudao.teachers.cli import app as teachers_app  # noqa: E402
-
-app.add_typer(teachers_app, name="teachers")
+_register_areas()
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -491,7 +491,16 @@ def serve(
 
 
 def main() -> None:
-    app()
+    from django.db.utils import OperationalError, ProgrammingError
+
+    try:
+        app()
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" not in str(exc) and "does not exist" not in str(exc):
+            raise
+        err_console.print("[bold red]错误 / error:[/] 数据库尚未初始化或未迁移，请先运行 `dudao init`（或 `make demo`）/ "
+                          f"the database is not initialised or migrated: run `dudao init` (or `make demo`) first ({exc})")
+        sys.exit(2)
 
 
 if __name__ == "__main__":
