@@ -21,3 +21,34 @@ class CodedError(Exception):
         self.error = error
         self.message_zh, self.message_en = error.format(**kw)
         super().__init__(f"{self.message_zh} / {self.message_en}")
+
+
+class LocatedIssue:
+    """Where a problem in an uploaded file is, in both languages; mixed into the issue dataclasses that carry
+    ``file``, ``sheet``, ``row``, ``column`` and ``header``."""
+
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    header: str
+
+    def location_zh(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"工作表“{self.sheet}”")
+        if self.row:
+            parts.append(f"第 {self.row} 行")
+        if self.column:
+            parts.append(f"{self.column} 列（{self.header}）" if self.header else f"{self.column} 列")
+        return " ".join(parts)
+
+    def location_en(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.row:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column} ({self.header})" if self.header else f"column {self.column}")
+        return ", ".join(parts)

@@ -25,6 +25,7 @@ from dudao.aid.errors import AidMessage
 from dudao.aid.idnumber import known_regions
 from dudao.aid.rules import SECTION_NAMES, load_aid_rules
 from dudao.engine import aid as engine
+from dudao.errors import LocatedIssue
 
 YES, NO = ("是", "1", "true", "TRUE", "True", "Y", "y"), ("否", "0", "false", "FALSE", "False", "N", "n")
 MAX_SHOWN = 1000  # issues kept in full in memory beyond this are counted (the CLI writes all of them to a file)
@@ -88,7 +89,7 @@ def enum_options(kind: str, code: str) -> dict[str, str]:
 
 
 @dataclass
-class FileIssue:
+class FileIssue(LocatedIssue):
     code: str
     message_zh: str
     message_en: str
@@ -99,25 +100,6 @@ class FileIssue:
     header: str = ""
     value: str = ""
 
-    def location_zh(self) -> str:
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"工作表“{self.sheet}”")
-        if self.row:
-            parts.append(f"第 {self.row} 行")
-        if self.column:
-            parts.append(f"{self.column} 列（{self.header}）" if self.header else f"{self.column} 列")
-        return " ".join(parts)
-
-    def location_en(self) -> str:
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"sheet '{self.sheet}'")
-        if self.row:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column} ({self.header})" if self.header else f"column {self.column}")
-        return ", ".join(parts)
 
 
 @dataclass

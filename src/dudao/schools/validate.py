@@ -14,6 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from dudao.errors import LocatedIssue
 from dudao.orgunits.codes import check_region_code, check_school_code, normalise
 from dudao.orgunits.errors import CodeError
 from dudao.schools.errors import DataError
@@ -37,7 +38,7 @@ _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
 
 
 @dataclass
-class Issue:
+class Issue(LocatedIssue):
     """One error or warning, located."""
 
     severity: str
@@ -50,16 +51,6 @@ class Issue:
     column: str = ""
     header: str = ""
     value: str = ""
-
-    def location_zh(self) -> str:
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"工作表“{self.sheet}”")
-        if self.row:
-            parts.append(f"第 {self.row} 行")
-        if self.column:
-            parts.append(f"{self.column} 列（{self.header}）" if self.header else f"{self.column} 列")
-        return " ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
