@@ -740,6 +740,40 @@ def _quality_report_pdf(who: Who, code: str) -> Expect:
     return DENIED if exp is OK and not who.can("export") else exp
 
 
+def _api_va_county(who: Who, target: str) -> Expect:
+    """The value-added API: like the county page, but outside the subtree answers 404 (D15)."""
+    code = target.partition("?")[0]
+    if code not in KNOWN_REGIONS:
+        return MISSING
+    if not who.region(code):
+        return HIDDEN
+    return OK if code in COUNTY_LEVEL else MISSING
+
+
+def _api_va_school(who: Who, code: str) -> Expect:
+    if code not in SCHOOL_YEARS:
+        return MISSING
+    return OK if who.school_in(code, latest_county(code)) else HIDDEN
+
+
+def check_api_va_county(r: Any, who: Who, target: str, world: World, exp: Expect) -> None:
+    if not exp.grants:
+        return
+    code, _, query = target.partition("?")
+    runs = r.json()["runs"]
+    assert len(runs) == (0 if query else 1)  # the world's one run is of 2024
+    for run in runs:
+        codes = [s["code"] for s in run["schools"]]
+        assert codes == sorted(codes) and codes == sorted(c for c, y in SCHOOL_YEARS.items() if y[YEAR] == code)
+        assert run["provenance"]["inputs_hash"] and run["latest"]
+
+
+def check_api_va_school(r: Any, who: Who, code: str, world: World, exp: Expect) -> None:
+    if exp.grants:
+        results = r.json()["results"]
+        assert [(e["year"], e["subject"], e["result"]["code"]) for e in results] == [(YEAR, "数学", code)]
+
+
 def check_pdf(r: Any, who: Who, target: str, world: World, exp: Expect) -> None:
     if exp.grants:
         assert r.content.startswith(b"%PDF") and len(r.content) > 3000
@@ -855,6 +889,12 @@ TABLE: dict[str, Spec] = {
                           get("/quality/value-added/{target}.pdf"), page(_va_county_pdf), check=check_pdf),
     "va_school": Spec("quality/value-added/school/<str:code>/", SCHOOL_TARGETS,
                       get("/quality/value-added/school/{target}/"), page(_school_page)),
+    "get_county_value_added": Spec("api/quality/value-added/<county>", (*REGIONS, f"{COUNTY_A}?year=2023"),
+                                   get("/api/quality/value-added/{target}"), api(_api_va_county), api=True,
+                                   check=check_api_va_county),
+    "get_school_value_added": Spec("api/quality/value-added/school/<code>", SCHOOL_TARGETS,
+                                   get("/api/quality/value-added/school/{target}"), api(_api_va_school), api=True,
+                                   check=check_api_va_school),
     "quality_report": Spec("quality/report/<str:code>/", VA_REPORT_TARGETS, get("/quality/report/{target}/"),
                            page(_quality_report)),
     "quality_report_pdf": Spec("quality/report/<str:code>.pdf", VA_REPORT_TARGETS, get("/quality/report/{target}.pdf"),

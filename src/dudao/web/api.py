@@ -843,3 +843,6 @@ api.add_router("/places", places_router)
 from dudao.web.api_teachers import router as teachers_router  # noqa: E402
 
 api.add_router("/teachers", teachers_router)
+from dudao.web.api_quality import router as quality_router  # noqa: E402
+
+api.add_router("/quality", quality_router)
