@@ -19,6 +19,7 @@ from ninja import Path as PathParam
 from dudao.accounts.permissions import VIEW, check, scope_of
 from dudao.orgunits.models import OrgUnit
 from dudao.quality.models import SchoolValueAdded, ValueAddedRun
+from dudao.standards.valueadded import load_valueadded
 from dudao.web.api import CODE_REGION, CODE_SCHOOL, ERRORS, YEAR_MAX, YEAR_MIN, _hidden, _user, not_found
 from dudao.web.views.quality import _school_county
 
@@ -90,7 +91,7 @@ class SchoolOut(Schema):
     results: list[SchoolEntry] = Field(..., description="每学年每科目的最新结果，新学年在前 / newest run per year and subject")
 
 
-BAND_ZH = {"above": "高于预期", "expected": "符合预期", "below": "低于预期", "refused": "不发布"}
+BANDS = ("above", "expected", "below", "refused")
 
 
 def _provenance(run: ValueAddedRun) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def _provenance(run: ValueAddedRun) -> dict[str, Any]:
 def _result(r: SchoolValueAdded) -> dict[str, Any]:
     return {"code": r.school_code, "name": r.school_name, "students": r.students, "matched": r.matched,
             "estimate": r.estimate, "lower": r.lower, "upper": r.upper, "se": r.se, "band": r.band,
-            "band_zh": BAND_ZH[r.band], "low_match": r.low_match, "reason": r.reason_zh, "reason_en": r.reason_en,
+            "band_zh": load_valueadded().band(r.band).zh, "low_match": r.low_match, "reason": r.reason_zh, "reason_en": r.reason_en,
             "note": r.note_zh, "note_en": r.note_en}
 
 
@@ -129,7 +130,7 @@ def get_county_value_added(request: HttpRequest, county: str = PathParam(..., pa
     out = []
     for run in runs.order_by("-year", "subject", "-pk"):
         rows = list(run.schools.filter(county_code=county).order_by("school_code"))
-        counts = {b: 0 for b in BAND_ZH}
+        counts = dict.fromkeys(BANDS, 0)
         for r in rows:
             counts[r.band] += 1
         out.append({"run": run.pk, "year": run.year, "subject": run.subject, "label": run.label,
