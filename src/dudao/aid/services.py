@@ -30,11 +30,8 @@ FINDING_ORDER = ("unpaid", "not_eligible", "twice", "amount", "ok")
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _money(v: Any) -> Decimal | None:

@@ -39,11 +39,8 @@ class ScoresInput:
 
 
 def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def frame_hash(frame: pd.DataFrame) -> str:

@@ -69,6 +69,14 @@ class Located:
         idx = self.columns.get(code)
         return (self.sheet.column_letter(idx), self.sheet.headers[idx]) if idx is not None else ("", "")
 
+    def location(self, code: str) -> dict[str, Any]:
+        """Where the value of element ``code`` is, as the keyword arguments of an issue (sheet, row, column, header)."""
+        column, header = self.where(code)
+        loc: dict[str, Any] = {"sheet": self.sheet.name, "row": self.row}
+        if column:
+            loc.update(column=column, header=header)
+        return loc
+
 
 @dataclass
 class Checked:

@@ -94,7 +94,7 @@ def import_file(path: Path, year: int, actor: str, user: Any = None) -> TeacherI
             for rec in rows:
                 code = rec.values.get("school_code")
                 if code and code in county_of and not scope.covers_school(code, county_of[code]):
-                    bag.add(TeacherDataError.SCOPE, value=code, **rec.where("school_code"))
+                    bag.add(TeacherDataError.SCOPE, value=code, **rec.location("school_code"))
     order = {name: i for i, name in enumerate((SHEET_TEACHERS, SHEET_SERVICE, SHEET_ROTATIONS, SHEET_PLACES))}
     errors = sorted(checked.errors, key=lambda e: (order.get(e.sheet, -1), e.row or 0, len(e.column), e.column))
     report = TeacherImport(path.name, year, errors=errors)

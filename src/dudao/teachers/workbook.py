@@ -18,7 +18,7 @@ from typing import Any
 import xlsxwriter
 
 from dudao.schools.errors import DataError
-from dudao.schools.validate import Collector, Issue
+from dudao.schools.validate import Collector, Issue, Located
 from dudao.schools.workbook import RawSheet, read_csv, read_xlsx
 from dudao.teachers import crypto
 from dudao.teachers.errors import TeacherDataError as E
@@ -72,19 +72,7 @@ REQUIRED_SHEETS = (SHEET_TEACHERS,)
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?$")
 
 
-@dataclass
-class Row:
-    sheet: RawSheet
-    row: int
-    values: dict[str, Any] = field(default_factory=dict)
-    columns: dict[str, int] = field(default_factory=dict)
-
-    def where(self, code: str) -> dict[str, Any]:
-        idx = self.columns.get(code)
-        loc: dict[str, Any] = {"sheet": self.sheet.name, "row": self.row}
-        if idx is not None:
-            loc.update(column=self.sheet.column_letter(idx), header=self.sheet.headers[idx])
-        return loc
+Row = Located  # a teacher-workbook record, located like a school-statistics one
 
 
 @dataclass
@@ -187,7 +175,7 @@ def _parse(sheet: RawSheet, cols: list[Col], rules: TeacherRules, bag: Collector
             col, raw = by_code[code], cells[idx] if idx < len(cells) else None
             if isinstance(raw, str):
                 raw = raw.strip()
-            loc = rec.where(code)
+            loc = rec.location(code)
             if raw is None or raw == "":
                 if col.required:
                     bag.add(DataError.REQUIRED, **loc)
@@ -235,26 +223,26 @@ def _cross_checks(result: CheckedTeachers, bag: Collector, year: int, sections_o
         ident = v.get("id_number")
         if ident:
             if ident in teachers:
-                bag.add(E.DUP_TEACHER, first=teachers[ident].row, **rec.where("id_number"))
+                bag.add(E.DUP_TEACHER, first=teachers[ident].row, **rec.location("id_number"))
             else:
                 teachers[ident] = rec
         code, section = v.get("school_code"), v.get("section")
         if code and code not in sections_of:
-            bag.add(E.SCHOOL_UNKNOWN, value=code, year=year, **rec.where("school_code"))
+            bag.add(E.SCHOOL_UNKNOWN, value=code, year=year, **rec.location("school_code"))
         elif code and section and section not in sections_of[code]:
-            bag.add(E.SECTION_ABSENT, code=code, year=year, section=SECTIONS[section], **rec.where("section"))
+            bag.add(E.SECTION_ABSENT, code=code, year=year, section=SECTIONS[section], **rec.location("section"))
         born = v.get("birth_year")
         if born and not 18 <= year - born <= 70:
-            bag.add(E.BIRTH_YEAR, value=born, year=year, **rec.where("birth_year"))
+            bag.add(E.BIRTH_YEAR, value=born, year=year, **rec.location("birth_year"))
     periods: dict[str, list[Row]] = {}
     for name in (SHEET_SERVICE, SHEET_ROTATIONS):
         for rec in result.rows.get(name, []):
             ident = rec.values.get("id_number")
             if ident and ident not in teachers:
-                bag.add(E.UNKNOWN_TEACHER, **rec.where("id_number"))
+                bag.add(E.UNKNOWN_TEACHER, **rec.location("id_number"))
             start, end = rec.values.get("start"), rec.values.get("end")
             if start and end and end < start:
-                bag.add(E.END_BEFORE_START, **rec.where("end"))
+                bag.add(E.END_BEFORE_START, **rec.location("end"))
             elif name == SHEET_SERVICE and ident and start:
                 periods.setdefault(ident, []).append(rec)
     for ident, recs in periods.items():
@@ -262,13 +250,13 @@ def _cross_checks(result: CheckedTeachers, bag: Collector, year: int, sections_o
         for a, b in itertools.pairwise(recs):
             a_end = a.values.get("end")
             if a_end is None or b.values["start"] < a_end:
-                bag.add(E.OVERLAP, other=a.row, **b.where("start"))
+                bag.add(E.OVERLAP, other=a.row, **b.location("start"))
         last = recs[-1]
         teacher = teachers.get(ident)
         if teacher and last.values.get("end") is None and teacher.values.get("school_code") \
                 and last.values.get("school_code") != teacher.values["school_code"]:
             bag.add(E.CURRENT_SCHOOL, found=last.values.get("school_code"), school=teacher.values["school_code"],
-                    **last.where("school_code"))
+                    **last.location("school_code"))
 
 
 # ---------------------------------------------------------------- writing

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -34,6 +33,7 @@ from dudao.schools.models import SchoolYear, SectionYear
 from dudao.standards.checklists import ChecklistError, available_frameworks, load_framework
 from dudao.supervision.models import Case
 from dudao.supervision.rectification import INSPECTORS as RAISERS
+from dudao.web.views.labels import english as _english
 
 CREATOR_ROLES = {Role.COUNTY_BUREAU, Role.SCHOOL_CLERK, Role.PROVINCE_INSPECTOR, Role.PREFECTURE_INSPECTOR}
 
@@ -43,9 +43,6 @@ def _basis() -> dict[str, str]:
     return {"reconciled": _("已协调"), "mean": _("两人均值"), "single": _("一人评分"), "disagreement": _("分歧待协调"),
             "not_scored": _("未评分"), "no_data": _("无数据")}
 
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 def _msg(exc: InspectionError | ChecklistError) -> str:

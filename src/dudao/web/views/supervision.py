@@ -14,9 +14,9 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext as translated  # of a label marked with gettext_noop
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from dudao.accounts.models import Role
@@ -32,15 +32,13 @@ from dudao.supervision.rectification import INSPECTORS, raise_task, tasks_from_c
 from dudao.supervision.sampling import draw_sample
 from dudao.supervision.services import allowed_actions, open_round, resubmission_diff, timeline
 from dudao.web.views.assess import _standard_choices, region_url
+from dudao.web.views.labels import english as _english
 
 MAX_DESCRIPTION = 4_000  # characters kept of a hand-raised task's description (a product limit)
 
 SAMPLERS = {Role.PROVINCE_INSPECTOR, Role.PROVINCE_ADMIN}
 SAMPLE_STATE = "provincial_evaluation"
 
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 def _state_names() -> dict[str, str]:

@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from dudao.accounts.permissions import ASSESS, EXPORT, IMPORT, VIEW, can, check, scope_of
@@ -24,12 +23,10 @@ from dudao.teachers import services
 from dudao.teachers.errors import TeacherFailure
 from dudao.teachers.models import RotationPlan, Teacher
 from dudao.web.api import YEAR_MAX, YEAR_MIN
+from dudao.web.views.labels import english as _en
 
 SECTION = {"primary": "小学", "junior": "初中", "": "全校"}
 
-
-def _en() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 def _year(request: Any, default_prefix: str = "") -> int:
